@@ -1,0 +1,88 @@
+package store
+
+import (
+	"fmt"
+)
+
+// checkNoCard returns ErrCardData when any string argument of a write holds a run of 12 to
+// 19 digits (possibly separated by spaces or dashes) that passes the Luhn check: the shape
+// of a card number. The schema has no column for card data; this is the second line of
+// defence against a free-text field (description, error text, event data) carrying one.
+//
+// A masked card number ("424242******4242") never matches: its digit runs are at most six.
+func checkNoCard(args ...any) error {
+	for i, a := range args {
+		var s string
+		switch v := a.(type) {
+		case string:
+			s = v
+		case []byte:
+			s = string(v)
+		default:
+			continue
+		}
+		if looksLikeCard(s) {
+			return fmt.Errorf("%w (argument %d)", ErrCardData, i+1)
+		}
+	}
+	return nil
+}
+
+// looksLikeCard reports whether s holds a run of 12 to 19 digits (possibly separated by
+// single spaces or dashes) that starts like a card number (2 to 6, ISO/IEC 7812-1 major
+// industry identifiers of the card brands) and passes the Luhn check. Whole runs only, so
+// that long numbers of another kind are not taken for a card by chance.
+func looksLikeCard(s string) bool {
+	var digits [19]byte
+	for i := 0; i < len(s); {
+		if !isDigit(s[i]) {
+			i++
+			continue
+		}
+		// Collect the run starting at i.
+		n := 0
+		j := i
+		for j < len(s) {
+			c := s[j]
+			if isDigit(c) {
+				if n < len(digits) {
+					digits[n] = c
+				}
+				n++
+				j++
+				continue
+			}
+			if (c == ' ' || c == '-') && j+1 < len(s) && isDigit(s[j+1]) {
+				j++
+				continue
+			}
+			break
+		}
+		if n >= 12 && n <= 19 && digits[0] >= '2' && digits[0] <= '6' && luhn(digits[:n]) {
+			return true
+		}
+		i = j
+	}
+	return false
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// luhn reports whether the digit string d passes the Luhn (mod 10) check (ISO/IEC 7812-1
+// Annex B).
+func luhn(d []byte) bool {
+	sum := 0
+	double := false
+	for i := len(d) - 1; i >= 0; i-- {
+		x := int(d[i] - '0')
+		if double {
+			x *= 2
+			if x > 9 {
+				x -= 9
+			}
+		}
+		sum += x
+		double = !double
+	}
+	return sum%10 == 0
+}
