@@ -21,7 +21,7 @@ func newSession(tenant, id, key, callRef string, amount int64, at time.Time) *pa
 		ID: id, Tenant: tenant, AgentID: "agent-1", Type: payment.TypeSale, Amount: amount, Currency: "GBP",
 		AccountRef: "INV-" + id, RequiredFields: []capture.FieldName{capture.FieldCardNumber, capture.FieldExpiry, capture.FieldSecurityCode},
 		IdempotencyKey: key, Pairing: payment.Pairing{CallRef: callRef}, Status: payment.StatusPending,
-		Capture: capture.View{Fields: []capture.FieldView{{Name: capture.FieldCardNumber, State: capture.StatePending, MaxLength: 19}}},
+		Capture:   capture.View{Fields: []capture.FieldView{{Name: capture.FieldCardNumber, State: capture.StatePending, MaxLength: 19}}},
 		CreatedAt: at, UpdatedAt: at,
 	}
 }
