@@ -1,0 +1,509 @@
+package dtmf
+
+import (
+	"math"
+	"math/cmplx"
+
+	"github.com/hushpay/hushpay/internal/audio"
+)
+
+// How the detector works (ITU-T Q.24, ETSI ES 201 235-3):
+//
+// Audio is cut into sub-blocks of 34 samples (4.25 ms). For each sub-block the detector keeps
+// its energy and its complex DFT at the eight DTMF frequencies (Goertzel). Every sub-block it
+// judges the block of the last three sub-blocks (102 samples, 12.75 ms, the block length
+// spandsp uses), so blocks overlap and a verdict comes every 4.25 ms. A block carries a digit
+// when:
+//   - the strongest row and column (from the block's coherent DFT, 78 Hz resolution) are both
+//     above the minimum level and stand out from the second row/column by RelativePeakDB;
+//   - after removing the two tones' leakage into each other (a 4x4 least-squares solve per
+//     sub-block), the tones explain at least EnergyRatio of the block's energy (speech, music
+//     and noise fail this);
+//   - the twist is within NormalTwistDB / ReverseTwistDB;
+//   - each tone's amplitude is steady over the three sub-blocks (a block half filled with tone
+//     fails, which is what makes the duration limits sharp);
+//   - each tone's frequency, measured from the phase advance between sub-blocks, is within
+//     FreqTolerance of nominal (accept ±1.5 %, reject ±3.5 %: measured, not inferred from an
+//     amplitude drop, so the limit is the same at 697 Hz and at 1633 Hz).
+// ConfirmBlocks consecutive blocks with the same digit confirm it (4 blocks span 204 samples,
+// 25.5 ms: tones under 20 ms can never be confirmed, and confirmation comes 26-28.5 ms after
+// onset); EndBlocks blocks without it end it (bridging drop-outs of 10 ms, separating digits
+// by gaps of 20 ms and more). Start and end are then estimated to the sample from how full the
+// sub-blocks at the tone's edges are.
+
+const (
+	subLen    = 34 // samples per sub-block
+	blockSubs = 3  // sub-blocks per block (102 samples)
+	histSubs  = 32 // sub-blocks of history kept for the edge estimates
+	fs        = 8000.0
+)
+
+// DetectorConfig holds the detector's thresholds. Its zero value is invalid: start from
+// DefaultDetectorConfig.
+type DetectorConfig struct {
+	MinLevelDBm0   float64 // weakest tone accepted, per tone
+	NormalTwistDB  float64 // how much weaker the high-group tone may be
+	ReverseTwistDB float64 // how much stronger the high-group tone may be
+	RelativePeakDB float64 // how far the second row/column must stay below the best
+	EnergyRatio    float64 // share of the block energy the two tones must explain
+	Steadiness     float64 // min/max amplitude of each tone over a block's sub-blocks
+	FreqTolerance  float64 // accepted relative frequency deviation of each tone
+	ConfirmBlocks  int     // consecutive blocks that confirm a digit
+	EndBlocks      int     // consecutive blocks without the digit that end it
+}
+
+// DefaultDetectorConfig returns thresholds that meet ITU-T Q.24 / ETSI ES 201 235-3.
+func DefaultDetectorConfig() DetectorConfig {
+	return DetectorConfig{
+		MinLevelDBm0:   -42,
+		NormalTwistDB:  10,
+		ReverseTwistDB: 6,
+		RelativePeakDB: 8,
+		EnergyRatio:    0.75,
+		Steadiness:     0.7,
+		FreqTolerance:  0.025,
+		ConfirmBlocks:  4,
+		EndBlocks:      6,
+	}
+}
+
+// EventKind tells a digit's start from its end.
+type EventKind uint8
+
+// Event kinds.
+const (
+	DigitStart EventKind = iota + 1 // a digit is confirmed; Sample = estimated true start of its tone
+	DigitEnd                        // Sample = estimated end of the tone
+)
+
+// String names the kind.
+func (k EventKind) String() string {
+	switch k {
+	case DigitStart:
+		return "start"
+	case DigitEnd:
+		return "end"
+	}
+	return "unknown"
+}
+
+// Event is a digit starting or ending, at an absolute sample index since NewDetector/Reset.
+type Event struct {
+	Kind   EventKind
+	Digit  byte
+	Sample int64
+	// At is the number of samples processed when the detector decided (its decision time):
+	// At - Sample of a DigitStart is the confirmation latency.
+	At int64
+}
+
+type subBlock struct {
+	x      [8]complex128 // DFT at the 4 row then 4 column frequencies, phase at sub-block start
+	energy float64
+}
+
+// pairModel is the 4x4 inverse that removes two tones' mutual leakage (and their negative-
+// frequency images) from their sub-block DFT values.
+type pairModel [4][4]float64
+
+// detectorTables are shared, read-only constants.
+type detectorTables struct {
+	coef  [8]float64    // Goertzel 2cos(ω)
+	wn    [8]complex128 // e^{-iω}
+	tail  [8]complex128 // e^{-iω(S-1)}
+	rot   [8]complex128 // e^{-iωS}: advance of one sub-block
+	omega [8]float64
+	pairs [4][4]pairModel
+}
+
+var tables = newDetectorTables()
+
+func newDetectorTables() *detectorTables {
+	t := &detectorTables{}
+	freqs := append(RowFreqs[:], ColFreqs[:]...)
+	for k, f := range freqs {
+		w := 2 * math.Pi * f / fs
+		t.omega[k] = w
+		t.coef[k] = 2 * math.Cos(w)
+		t.wn[k] = cmplx.Exp(complex(0, -w))
+		t.tail[k] = cmplx.Exp(complex(0, -w*(subLen-1)))
+		t.rot[k] = cmplx.Exp(complex(0, -w*subLen))
+	}
+	for r := range 4 {
+		for c := range 4 {
+			t.pairs[r][c] = newPairModel(t.omega[r], t.omega[4+c], subLen)
+		}
+	}
+	return t
+}
+
+// dsum is Σ_{n<S} e^{iθn}.
+func dsum(theta float64, s int) complex128 {
+	var z complex128
+	for n := range s {
+		z += cmplx.Exp(complex(0, theta*float64(n)))
+	}
+	return z
+}
+
+// newPairModel builds the inverse of the map from the tones' phasors (Pr, Pc) to their DFT
+// values: X_k = Σ_tones P·D(ω-ω_k) + conj(P)·D(-(ω+ω_k)).
+func newPairModel(wr, wc float64, s int) pairModel {
+	var m [4][4]float64
+	// term adds A·P + B·conj(P) of phasor p (0 = row, 1 = column) into output k.
+	term := func(k, p int, a, b complex128) {
+		m[2*k][2*p] += real(a) + real(b)
+		m[2*k][2*p+1] += -imag(a) + imag(b)
+		m[2*k+1][2*p] += imag(a) + imag(b)
+		m[2*k+1][2*p+1] += real(a) - real(b)
+	}
+	term(0, 0, dsum(0, s), dsum(-2*wr, s))
+	term(0, 1, dsum(wc-wr, s), dsum(-(wc+wr), s))
+	term(1, 1, dsum(0, s), dsum(-2*wc, s))
+	term(1, 0, dsum(wr-wc, s), dsum(-(wr+wc), s))
+	return invert4(m)
+}
+
+func invert4(m [4][4]float64) pairModel {
+	var a [4][8]float64
+	for i := range 4 {
+		copy(a[i][:4], m[i][:])
+		a[i][4+i] = 1
+	}
+	for col := range 4 {
+		p := col
+		for r := col + 1; r < 4; r++ {
+			if math.Abs(a[r][col]) > math.Abs(a[p][col]) {
+				p = r
+			}
+		}
+		a[col], a[p] = a[p], a[col]
+		d := a[col][col]
+		for j := range 8 {
+			a[col][j] /= d
+		}
+		for r := range 4 {
+			if r != col {
+				f := a[r][col]
+				for j := range 8 {
+					a[r][j] -= f * a[col][j]
+				}
+			}
+		}
+	}
+	var inv pairModel
+	for i := range 4 {
+		copy(inv[i][:], a[i][4:])
+	}
+	return inv
+}
+
+// solve returns the row and column phasors from the two measured DFT values.
+func (m *pairModel) solve(xr, xc complex128) (pr, pc complex128) {
+	v := [4]float64{real(xr), imag(xr), real(xc), imag(xc)}
+	var o [4]float64
+	for i := range 4 {
+		o[i] = m[i][0]*v[0] + m[i][1]*v[1] + m[i][2]*v[2] + m[i][3]*v[3]
+	}
+	return complex(o[0], o[1]), complex(o[2], o[3])
+}
+
+// Detector is the strict, standards-conforming DTMF receiver (ITU-T Q.24 / ETSI ES 201
+// 235-3). Feed it 8 kHz audio in chunks of any size; it reports each digit's confirmed start
+// and its end, with sample-accurate time estimates. A Detector is not safe for concurrent use.
+type Detector struct {
+	cfg DetectorConfig
+
+	// derived thresholds
+	minP2         float64 // minimum |P|² (phasor = amplitude/2)
+	minBlockPow   float64 // minimum coherent block |B|²
+	relPeak       float64 // power ratio
+	normalTwist2  float64 // power ratios
+	reverseTwist2 float64
+	steady2       float64
+	freqTol       float64
+
+	buf  [subLen]float64
+	nbuf int
+	hist [histSubs]subBlock
+	nsub int64 // sub-blocks completed
+
+	// digit state
+	cand      byte  // candidate digit (not yet confirmed)
+	candCount int   // consecutive blocks of cand
+	candFirst int64 // first sub-block of cand's first block
+	cur       byte  // confirmed digit, 0 when none
+	curLast   int64 // last sub-block of the last block carrying cur
+	misses    int   // consecutive blocks without cur
+	ampR      float64
+	ampC      float64
+	curRow    int
+	curCol    int
+}
+
+// NewDetector returns a detector with the given thresholds.
+func NewDetector(cfg DetectorConfig) *Detector {
+	d := &Detector{cfg: cfg}
+	minP := audio.SineAmplitude(cfg.MinLevelDBm0) / 2
+	d.minP2 = minP * minP
+	b := minP * subLen * blockSubs * 0.8 // allow for a 1.5-3.5 % frequency offset
+	d.minBlockPow = b * b
+	d.relPeak = math.Pow(10, cfg.RelativePeakDB/10)
+	d.normalTwist2 = math.Pow(10, cfg.NormalTwistDB/10)
+	d.reverseTwist2 = math.Pow(10, cfg.ReverseTwistDB/10)
+	d.steady2 = cfg.Steadiness * cfg.Steadiness
+	d.freqTol = cfg.FreqTolerance
+	if d.cfg.ConfirmBlocks < 1 {
+		d.cfg.ConfirmBlocks = 1
+	}
+	if d.cfg.EndBlocks < 1 {
+		d.cfg.EndBlocks = 1
+	}
+	return d
+}
+
+// Reset forgets all state; sample indices start again at 0.
+func (d *Detector) Reset() {
+	cfg := d.cfg
+	*d = *NewDetector(cfg)
+}
+
+// Process analyses samples (any chunk size) and calls emit for each event, in order.
+func (d *Detector) Process(samples []int16, emit func(Event)) {
+	for len(samples) > 0 {
+		n := copy16(d.buf[d.nbuf:], samples)
+		d.nbuf += n
+		samples = samples[n:]
+		if d.nbuf == subLen {
+			d.nbuf = 0
+			d.analyse()
+			d.judge(emit)
+		}
+	}
+}
+
+func copy16(dst []float64, src []int16) int {
+	n := min(len(dst), len(src))
+	for i := range n {
+		dst[i] = float64(src[i])
+	}
+	return n
+}
+
+// Flush ends a digit still on at the end of the stream.
+func (d *Detector) Flush(emit func(Event)) {
+	if d.cur != 0 {
+		d.endDigit(emit)
+	}
+	d.cand, d.candCount = 0, 0
+}
+
+// analyse computes the energy and the 8 DFT values of the sub-block in buf.
+func (d *Detector) analyse() {
+	sb := &d.hist[d.nsub%histSubs]
+	var e float64
+	for _, x := range d.buf {
+		e += x * x
+	}
+	sb.energy = e
+	t := tables
+	for k := 0; k < 8; k += 2 {
+		c0, c1 := t.coef[k], t.coef[k+1]
+		var a1, a2, b1, b2 float64
+		for _, x := range d.buf {
+			a0 := x + c0*a1 - a2
+			a2, a1 = a1, a0
+			b0 := x + c1*b1 - b2
+			b2, b1 = b1, b0
+		}
+		sb.x[k] = (complex(a1, 0) - t.wn[k]*complex(a2, 0)) * t.tail[k]
+		sb.x[k+1] = (complex(b1, 0) - t.wn[k+1]*complex(b2, 0)) * t.tail[k+1]
+	}
+	d.nsub++
+}
+
+func (d *Detector) sub(i int64) *subBlock { return &d.hist[i%histSubs] }
+
+// block judges the block made of the last blockSubs sub-blocks and returns its digit, or 0.
+func (d *Detector) block() (digit byte, row, col int, ar, ac float64) {
+	if d.nsub < blockSubs {
+		return 0, 0, 0, 0, 0
+	}
+	first := d.nsub - blockSubs
+	t := tables
+	var pow [8]float64
+	var energy float64
+	for k := range 8 {
+		var z complex128
+		rot := complex(1, 0)
+		for m := range int64(blockSubs) {
+			z += d.sub(first + m).x[k] * rot
+			rot *= t.rot[k]
+		}
+		pow[k] = real(z)*real(z) + imag(z)*imag(z)
+	}
+	for m := range int64(blockSubs) {
+		energy += d.sub(first + m).energy
+	}
+	row, row2 := best(pow[0:4])
+	col, col2 := best(pow[4:8])
+	pr, pc := pow[row], pow[4+col]
+	if pr < d.minBlockPow || pc < d.minBlockPow {
+		return 0, 0, 0, 0, 0
+	}
+	if pow[row2]*d.relPeak > pr || pow[4+col2]*d.relPeak > pc {
+		return 0, 0, 0, 0, 0
+	}
+	// Remove the pair's mutual leakage, sub-block by sub-block.
+	model := &t.pairs[row][col]
+	var (
+		phR, phC   [blockSubs]complex128
+		minR, maxR = math.Inf(1), 0.0
+		minC, maxC = math.Inf(1), 0.0
+		sumR, sumC float64
+		toneEnergy float64
+		advR, advC complex128
+	)
+	for m := range blockSubs {
+		sb := d.sub(first + int64(m))
+		phR[m], phC[m] = model.solve(sb.x[row], sb.x[4+col])
+		r2 := real(phR[m])*real(phR[m]) + imag(phR[m])*imag(phR[m])
+		c2 := real(phC[m])*real(phC[m]) + imag(phC[m])*imag(phC[m])
+		minR, maxR = math.Min(minR, r2), math.Max(maxR, r2)
+		minC, maxC = math.Min(minC, c2), math.Max(maxC, c2)
+		sumR += r2
+		sumC += c2
+		toneEnergy += 2 * (r2 + c2) * subLen
+		if m > 0 {
+			advR += phR[m] * cmplx.Conj(phR[m-1])
+			advC += phC[m] * cmplx.Conj(phC[m-1])
+		}
+	}
+	mr, mc := sumR/blockSubs, sumC/blockSubs
+	if mr < d.minP2 || mc < d.minP2 {
+		return 0, 0, 0, 0, 0
+	}
+	if toneEnergy < d.cfg.EnergyRatio*energy {
+		return 0, 0, 0, 0, 0
+	}
+	// Twist: column power over row power.
+	if mc*d.normalTwist2 < mr || mc > mr*d.reverseTwist2 {
+		return 0, 0, 0, 0, 0
+	}
+	if minR < d.steady2*maxR || minC < d.steady2*maxC {
+		return 0, 0, 0, 0, 0
+	}
+	if !d.onFrequency(advR, row) || !d.onFrequency(advC, 4+col) {
+		return 0, 0, 0, 0, 0
+	}
+	return keypad[row][col], row, col, math.Sqrt(mr), math.Sqrt(mc)
+}
+
+// onFrequency checks the tone's frequency from its phase advance over one sub-block. Each
+// phasor is referenced to its sub-block's start, so a tone at ω advances by e^{iωS} from one
+// sub-block to the next; against the nominal ω0 the excess is e^{i(ω-ω0)S}.
+func (d *Detector) onFrequency(adv complex128, k int) bool {
+	dev := cmplx.Phase(adv * tables.rot[k])
+	df := dev * fs / (2 * math.Pi * subLen)
+	return math.Abs(df) <= d.freqTol*RowOrColFreq(k)
+}
+
+// RowOrColFreq returns frequency k of the 8 (4 rows then 4 columns).
+func RowOrColFreq(k int) float64 {
+	if k < 4 {
+		return RowFreqs[k]
+	}
+	return ColFreqs[k-4]
+}
+
+func best(p []float64) (first, second int) {
+	first, second = 0, 1
+	if p[1] > p[0] {
+		first, second = 1, 0
+	}
+	for i := 2; i < len(p); i++ {
+		switch {
+		case p[i] > p[first]:
+			first, second = i, first
+		case p[i] > p[second]:
+			second = i
+		}
+	}
+	return first, second
+}
+
+// judge runs the digit state machine on the newest block.
+func (d *Detector) judge(emit func(Event)) {
+	digit, row, col, ar, ac := d.block()
+	last := d.nsub - 1 // last sub-block of this block
+	if d.cur != 0 {
+		if digit == d.cur {
+			d.misses = 0
+			d.curLast = last
+			d.ampR, d.ampC = ar, ac
+			return
+		}
+		d.misses++
+		if digit == 0 && d.misses < d.cfg.EndBlocks {
+			return
+		}
+		d.endDigit(emit)
+	}
+	if digit == 0 {
+		d.cand, d.candCount = 0, 0
+		return
+	}
+	if digit != d.cand {
+		d.cand, d.candCount, d.candFirst = digit, 0, last-blockSubs+1
+	}
+	d.candCount++
+	if d.candCount < d.cfg.ConfirmBlocks {
+		return
+	}
+	d.cur, d.curLast, d.misses = digit, last, 0
+	d.curRow, d.curCol, d.ampR, d.ampC = row, col, ar, ac
+	d.cand, d.candCount = 0, 0
+	emit(Event{Kind: DigitStart, Digit: digit, Sample: d.onset(), At: d.nsub * subLen})
+}
+
+// fill returns how full of the current tone sub-block i is, 0-1 (its phasor amplitudes over
+// the steady amplitudes).
+func (d *Detector) fill(i int64) float64 {
+	if i < 0 || i >= d.nsub || d.nsub-i > histSubs {
+		return 0
+	}
+	sb := d.sub(i)
+	pr, pc := tables.pairs[d.curRow][d.curCol].solve(sb.x[d.curRow], sb.x[4+d.curCol])
+	f := (cmplx.Abs(pr)/d.ampR + cmplx.Abs(pc)/d.ampC) / 2
+	return math.Min(f, 1)
+}
+
+const fullSub = 0.9 // a sub-block this full of tone counts as all tone
+
+// onset estimates the first sample of the confirmed tone.
+func (d *Detector) onset() int64 {
+	i := d.candFirst + 1 // the first block's second sub-block is all tone
+	for k := 0; k < 3 && d.fill(i-1) >= fullSub; k++ {
+		i--
+	}
+	// Sub-block i-1 is partly filled (or empty): the tone starts (1-fill)·S into it.
+	f := d.fill(i - 1)
+	if f < 0.1 {
+		return i * subLen
+	}
+	return (i-1)*subLen + int64(math.Round((1-f)*subLen))
+}
+
+// endDigit emits the end of the current digit with its estimated last sample.
+func (d *Detector) endDigit(emit func(Event)) {
+	i := d.curLast - 1 // the last block's middle sub-block is all tone
+	for i+1 < d.nsub && d.fill(i+1) >= fullSub {
+		i++
+	}
+	end := (i + 1) * subLen
+	if f := d.fill(i + 1); f >= 0.1 && i+1 < d.nsub {
+		end += int64(math.Round(f * subLen))
+	}
+	emit(Event{Kind: DigitEnd, Digit: d.cur, Sample: end, At: d.nsub*subLen + int64(d.nbuf)})
+	d.cur, d.misses = 0, 0
+}

@@ -1,0 +1,183 @@
+package dtmf
+
+import (
+	"math"
+	"math/cmplx"
+
+	"github.com/hushpay/hushpay/internal/audio"
+)
+
+// How the gate works: it is deliberately wider than any detector. Every 16 samples (2 ms) it
+// looks at the last 64 samples (8 ms) through 16 DFT bins, each DTMF frequency × 0.97 and
+// × 1.03, which together cover both groups from -5 % to +5 % with at most 2 dB of loss. The
+// window "may carry DTMF" when the strongest low-group bin and the strongest high-group bin
+// are both above MinLevelDBm0, within MaxTwistDB of each other, and together explain at least
+// MinToneRatio of the window's energy. Each such window marks everything from the oldest
+// sample not yet released (now - Latency) to PostMargin samples ahead, so a tone is covered
+// from well before its onset (the delay buffer holds Latency samples; the first window full
+// of tone comes at most 79 samples after the onset, leaving 81 samples, 10 ms, of margin for
+// a ramp) to well after its end.
+
+const (
+	gateSub     = 16  // samples per gate sub-block
+	gateSubs    = 4   // sub-blocks per window (64 samples)
+	gateLatency = 160 // samples (20 ms)
+	gateBins    = 16
+)
+
+// GateConfig holds the gate's sensitivity. Its zero value is invalid: start from
+// DefaultGateConfig.
+type GateConfig struct {
+	MinLevelDBm0 float64 // weakest tone, per tone, that triggers the gate
+	MaxTwistDB   float64 // largest level difference between the two groups
+	MinToneRatio float64 // share of the window energy the two strongest bins must explain
+	PostMargin   int     // samples marked after each triggering window
+}
+
+// DefaultGateConfig covers every tone any detector we know can hear (per-tone levels down to
+// -45 dBm0, twist up to ±12 dB, frequencies off by up to ±5 %, durations from 10 ms), each
+// with a margin: -50 dBm0, ±16 dB.
+func DefaultGateConfig() GateConfig {
+	return GateConfig{MinLevelDBm0: -50, MaxTwistDB: 16, MinToneRatio: 0.3, PostMargin: 64}
+}
+
+type gateTables struct {
+	coef [gateBins]float64
+	wn   [gateBins]complex128
+	tail [gateBins]complex128
+	rot  [gateBins]complex128
+}
+
+var gtables = newGateTables()
+
+// gateFreq returns bin k's frequency: bins 0-7 are the low group, 8-15 the high group.
+func gateFreq(k int) float64 {
+	f := RowOrColFreq(k / 2)
+	if k%2 == 0 {
+		return f * 0.97
+	}
+	return f * 1.03
+}
+
+func newGateTables() *gateTables {
+	t := &gateTables{}
+	for k := range gateBins {
+		w := 2 * math.Pi * gateFreq(k) / fs
+		t.coef[k] = 2 * math.Cos(w)
+		t.wn[k] = cmplx.Exp(complex(0, -w))
+		t.tail[k] = cmplx.Exp(complex(0, -w*(gateSub-1)))
+		t.rot[k] = cmplx.Exp(complex(0, -w*gateSub))
+	}
+	return t
+}
+
+// ToneGate is the sensitive, fast, fail-closed tone-energy gate the masker uses: it marks
+// every stretch of audio that carries (or may carry) DTMF tone energy, with margins for
+// ramps. It is not safe for concurrent use.
+type ToneGate struct {
+	cfg   GateConfig
+	minE  float64 // minimum tone energy estimate in a window, per group
+	twist float64 // power ratio
+	buf   [gateSub]float64
+	nbuf  int
+	x     [gateSubs][gateBins]complex128
+	e     [gateSubs]float64
+	nsub  int64
+	pos   int64 // samples consumed
+}
+
+// NewToneGate returns a gate with the given sensitivity.
+func NewToneGate(cfg GateConfig) *ToneGate {
+	a := audio.SineAmplitude(cfg.MinLevelDBm0)
+	return &ToneGate{
+		cfg:   cfg,
+		minE:  a * a / 2 * gateSub * gateSubs,
+		twist: math.Pow(10, cfg.MaxTwistDB/10),
+	}
+}
+
+// Latency is the gate's decision delay in samples, at most 160 (20 ms).
+func (g *ToneGate) Latency() int { return gateLatency }
+
+// Reset forgets all state; sample indices start again at 0.
+func (g *ToneGate) Reset() { *g = *NewToneGate(g.cfg) }
+
+// Process reports half-open ranges [start, end) of absolute sample indices that must be
+// masked. Guarantee: once Process has been given samples up to index N (exclusive), every
+// tone-bearing sample with index < N-Latency() lies in a range already reported. Ranges may
+// overlap or repeat; callers merge them.
+func (g *ToneGate) Process(samples []int16, mark func(start, end int64)) {
+	for len(samples) > 0 {
+		n := copy16(g.buf[g.nbuf:], samples)
+		g.nbuf += n
+		g.pos += int64(n)
+		samples = samples[n:]
+		if g.nbuf < gateSub {
+			continue
+		}
+		g.nbuf = 0
+		g.analyse()
+		if g.nsub >= gateSubs && g.toneLikely() {
+			start := g.pos - gateLatency
+			if start < 0 {
+				start = 0
+			}
+			mark(start, g.pos+int64(g.cfg.PostMargin))
+		}
+	}
+}
+
+func (g *ToneGate) analyse() {
+	slot := g.nsub % gateSubs
+	var e float64
+	for _, x := range g.buf {
+		e += x * x
+	}
+	g.e[slot] = e
+	t := gtables
+	for k := 0; k < gateBins; k += 2 {
+		c0, c1 := t.coef[k], t.coef[k+1]
+		var a1, a2, b1, b2 float64
+		for _, x := range g.buf {
+			a0 := x + c0*a1 - a2
+			a2, a1 = a1, a0
+			b0 := x + c1*b1 - b2
+			b2, b1 = b1, b0
+		}
+		g.x[slot][k] = (complex(a1, 0) - t.wn[k]*complex(a2, 0)) * t.tail[k]
+		g.x[slot][k+1] = (complex(b1, 0) - t.wn[k+1]*complex(b2, 0)) * t.tail[k+1]
+	}
+	g.nsub++
+}
+
+// toneLikely judges the window of the last gateSubs sub-blocks.
+func (g *ToneGate) toneLikely() bool {
+	t := gtables
+	var energy float64
+	for _, e := range g.e {
+		energy += e
+	}
+	var low, high float64
+	first := g.nsub - gateSubs
+	for k := range gateBins {
+		var z complex128
+		rot := complex(1, 0)
+		for m := range int64(gateSubs) {
+			z += g.x[(first+m)%gateSubs][k] * rot
+			rot *= t.rot[k]
+		}
+		p := (real(z)*real(z) + imag(z)*imag(z)) * 2 / (gateSub * gateSubs) // energy of the tone
+		if k < 8 {
+			low = math.Max(low, p)
+		} else {
+			high = math.Max(high, p)
+		}
+	}
+	if low < g.minE || high < g.minE {
+		return false
+	}
+	if low > high*g.twist || high > low*g.twist {
+		return false
+	}
+	return low+high >= g.cfg.MinToneRatio*energy
+}
