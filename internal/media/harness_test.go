@@ -142,7 +142,7 @@ func testOptions() Options {
 		Ports:        testPool,
 		Latching:     true,
 		LatchTimeout: 2 * time.Second,
-		Mask:         dtmf.MaskConfig{Mode: dtmf.MaskSilence, FreqHz: 440, LevelDBm0: -20, Digit: '#'},
+		Mask:         dtmf.MaskConfig{Mode: dtmf.MaskTone, FreqHz: 440, LevelDBm0: -20, Digit: '#'},
 		Delay:        20 * time.Millisecond,
 		MaxLag:       time.Hour, // the harness sends faster than real time; lag is tested apart
 		FailHold:     500 * time.Millisecond,
@@ -251,7 +251,14 @@ func makeStream(t *testing.T, totalMS float64, ptimeMS int, noiseDBm0 float64, d
 // agentAudio rebuilds what the agent heard, by timestamp, from received PCMU/PCMA packets
 // of the stream's SSRC. Missing stretches are zero.
 func agentAudio(pkts []rtp.Packet, ts0 uint32, n int) []int16 {
+	out, _ := agentAudioPresent(pkts, ts0, n)
+	return out
+}
+
+// agentAudioPresent is agentAudio that also says which samples arrived.
+func agentAudioPresent(pkts []rtp.Packet, ts0 uint32, n int) ([]int16, []bool) {
 	out := make([]int16, n)
+	present := make([]bool, n)
 	tmp := make([]int16, 2048)
 	for _, p := range pkts {
 		if p.PayloadType != 0 && p.PayloadType != 8 {
@@ -267,26 +274,37 @@ func agentAudio(pkts []rtp.Packet, ts0 uint32, n int) []int16 {
 		for i := 0; i < m; i++ {
 			if j := off + i; j >= 0 && j < n {
 				out[j] = tmp[i]
+				present[j] = true
 			}
 		}
 	}
-	return out
+	return out, present
 }
 
 // dtmfFreqs are the eight DTMF frequencies.
 var dtmfFreqs = []float64{697, 770, 852, 941, 1209, 1336, 1477, 1633}
 
-// toneLevels returns, per 20 ms Hann-windowed block, the strongest level (dBm0 of an
-// equivalent sine) found at any DTMF frequency.
-func toneLevels(s []int16) []float64 {
+// toneLevels returns, per 20 ms Hann-windowed block (10 ms hop), the strongest level (dBm0
+// of an equivalent sine) found at any DTMF frequency. Blocks with samples missing (packets
+// lost before the relay; a receiver would conceal them) report -200.
+func toneLevels(s []int16, present ...[]bool) []float64 {
 	const block = 160
 	var out []float64
 	win := make([]float64, block)
 	for i := range win {
 		win[i] = 0.5 - 0.5*math.Cos(2*math.Pi*float64(i)/float64(block-1))
 	}
+blocks:
 	for a := 0; a+block <= len(s); a += block / 2 {
 		best := -200.0
+		if len(present) > 0 {
+			for i := a; i < a+block; i++ {
+				if !present[0][i] {
+					out = append(out, best)
+					continue blocks
+				}
+			}
+		}
 		for _, f := range dtmfFreqs {
 			w := 2 * math.Pi * f / 8000
 			var re, im float64

@@ -74,7 +74,7 @@ type masker struct {
 	entryMark bool
 
 	ramp       bool // fade the masking signal in and out (not needed for silence)
-	prevMasked bool
+	runSoFar   int // masked samples sent since the current masked run began
 
 	lin     [maxPacket]int16
 	conceal [maxSamples]int16
@@ -348,11 +348,23 @@ func (m *masker) emit(out []byte, k kind, whole bool) {
 		}
 	}
 	m.maskNext = false
-	next := m.line.len() > 0 && (m.line.at(0).mask || whole)
 	if anyMask {
-		m.maskRuns(out, flags, k, m.prevMasked, next)
+		ahead := 0
+		for ahead < min(m.line.len(), rampLen) && (whole || m.line.at(ahead).mask) {
+			ahead++
+		}
+		m.maskRuns(out, flags, k, ahead)
 	}
-	m.prevMasked = flags[n-1]
+	// Length of the masked run at the end of this packet, carried into the next one.
+	tail := 0
+	for tail < n && flags[n-1-tail] {
+		tail++
+	}
+	if tail == n {
+		m.runSoFar += n
+	} else {
+		m.runSoFar = tail
+	}
 }
 
 // rampLen is the raised-cosine fade (8 ms) at each end of a masked stretch, so switching
@@ -362,35 +374,44 @@ const rampLen = 64
 
 var ramp = func() (r [rampLen]float64) {
 	for i := range r {
-		r[i] = 0.5 - 0.5*math.Cos(math.Pi*float64(i)/rampLen)
+		r[i] = 0.5 - 0.5*math.Cos(math.Pi*float64(i+1)/(rampLen+1))
 	}
 	return r
 }()
 
-// maskRuns writes the masking signal over every flagged run of out. prev and next say
-// whether the samples just before and just after out are masked too (no fade there).
-func (m *masker) maskRuns(out []byte, flags []bool, k kind, prev, next bool) {
-	for i := 0; i < len(out); {
+// maskRuns writes the masking signal over every flagged run of out, faded in over the
+// first rampLen samples of a run and out over its last ones. A run may span packets:
+// m.runSoFar counts its samples already sent, and ahead counts the masked samples waiting
+// at the head of the delay line, so the fade-out can start before the packet that ends the
+// run. (If the gate later extends the run, the masking signal just dips; the samples stay
+// masked.)
+func (m *masker) maskRuns(out []byte, flags []bool, k kind, ahead int) {
+	n := len(out)
+	for i := 0; i < n; {
 		if !flags[i] {
 			i++
 			continue
 		}
 		j := i
-		for j < len(out) && flags[j] {
+		for j < n && flags[j] {
 			j++
 		}
 		f := m.fill[i:j]
 		m.sig.Fill(f)
 		if m.ramp {
-			if i > 0 || !prev {
-				for r := 0; r < min(rampLen, len(f)); r++ {
-					f[r] = int16(float64(f[r]) * ramp[r])
-				}
+			before := 0
+			if i == 0 {
+				before = m.runSoFar
 			}
-			if j < len(out) || !next {
-				for r := 0; r < min(rampLen, len(f)); r++ {
-					x := len(f) - 1 - r
-					f[x] = int16(float64(f[x]) * ramp[r])
+			after := 0
+			if j == n {
+				after = ahead
+			}
+			for x := range f {
+				up := before + x
+				down := after + len(f) - 1 - x
+				if d := min(up, down); d < rampLen {
+					f[x] = int16(float64(f[x]) * ramp[d])
 				}
 			}
 		}
@@ -451,8 +472,20 @@ func (m *masker) drain(p *Packet, n int, whole bool) bool {
 
 // synth fills out with n samples of the masking signal encoded for the current audio codec,
 // for an RFC 4733 event replaced by masking audio.
+//
+// Each chunk fades in and out (raised cosine, up to rampLen samples each way): the chunks
+// meet customer audio at unknown places, and a hard edge would splash energy over the DTMF
+// band.
 func (m *masker) synth(out []byte) {
 	f := m.fill[:len(out)]
 	m.sig.Fill(f)
+	if m.ramp {
+		r := min(rampLen, len(f)/2)
+		for x := 0; x < r; x++ {
+			g := ramp[x*rampLen/max(r, 1)]
+			f[x] = int16(float64(f[x]) * g)
+			f[len(f)-1-x] = int16(float64(f[len(f)-1-x]) * g)
+		}
+	}
 	encode(m.audioKind, out, f)
 }
