@@ -32,7 +32,7 @@ type direction struct {
 // dirStats counts what happened to a direction's packets.
 type dirStats struct {
 	received, sent, dropped, late, lagged, errors, foreign, malformed, sendErrors atomic.Uint64
-	rtcpIn, rtcpOut                                                            atomic.Uint64
+	rtcpIn, rtcpOut                                                               atomic.Uint64
 }
 
 // rtcpState is what the RTCP rewriter of both directions needs to know about this

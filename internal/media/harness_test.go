@@ -314,7 +314,7 @@ blocks:
 				im -= v * math.Sin(w*float64(i))
 			}
 			amp := 2 * math.Hypot(re, im) / (block * 0.5) // sine amplitude (Hann gain 0.5)
-			lvl := 20*math.Log10(amp/audio.SineAmplitude(0)+1e-12)
+			lvl := 20 * math.Log10(amp/audio.SineAmplitude(0)+1e-12)
 			best = max(best, lvl)
 		}
 		out = append(out, best)

@@ -73,8 +73,8 @@ type masker struct {
 	entryGate *dtmf.ToneGate
 	entryMark bool
 
-	ramp       bool // fade the masking signal in and out (not needed for silence)
-	runSoFar   int // masked samples sent since the current masked run began
+	ramp     bool // fade the masking signal in and out (not needed for silence)
+	runSoFar int  // masked samples sent since the current masked run began
 
 	lin     [maxPacket]int16
 	conceal [maxSamples]int16

@@ -55,7 +55,7 @@ func TestRelayMasksInSecureMode(t *testing.T) {
 			digits: seq("372", 600, 200, 80, -12, 0), onMS: 400, offMS: 1400, wantSecure: "372", totalMS: 1800},
 		{name: "switch mid digit", ptimeMS: 20, lossPct: 2, noiseDBm0: -55,
 			digits: append(seq("8", 480, 0, 120, -10, 0), append(seq("642", 800, 180, 70, -10, 0), seq("1", 1520, 0, 120, -10, 0)...)...),
-			onMS: 520, offMS: 1560, wantSecure: "642", maybe: "81", totalMS: 2000},
+			onMS:   520, offMS: 1560, wantSecure: "642", maybe: "81", totalMS: 2000},
 	}
 	for _, sc := range tests {
 		t.Run(sc.name, func(t *testing.T) { runScenario(t, sc, testOptions()) })
