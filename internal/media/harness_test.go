@@ -163,8 +163,9 @@ func newCall(t *testing.T, opts Options) *call {
 	}
 	t.Cleanup(func() { s.Close() })
 	c.s = s
-	s.Leg(Customer).SetRemote(c.customer.addr(), netip.AddrPort{})
-	s.Leg(Agent).SetRemote(c.agent.addr(), netip.AddrPort{})
+	// Each phone takes RTP and RTCP on one socket.
+	s.Leg(Customer).SetRemote(c.customer.addr(), c.customer.addr())
+	s.Leg(Agent).SetRemote(c.agent.addr(), c.agent.addr())
 	for _, l := range []LegID{Customer, Agent} {
 		if err := s.Leg(l).SetCodecs(defaultCodecs); err != nil {
 			t.Fatal(err)
