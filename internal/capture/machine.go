@@ -343,6 +343,10 @@ func (m *Machine) Expire(now time.Time) Change {
 	return m.fail(m.fields[m.active], ErrInputTimeout)
 }
 
+// Stop ends collection: the active field's partial digits are discarded and no field is
+// active (for example when secure mode is turned off). Complete fields are kept.
+func (m *Machine) Stop() { m.deactivate() }
+
 // Reset clears the named field, gives it all its attempts back and makes it collect
 // digits. Resetting the card number also clears the security code.
 func (m *Machine) Reset(name FieldName, now time.Time) (Change, error) {

@@ -468,3 +468,17 @@ func TestNewMachineRejects(t *testing.T) {
 		}
 	}
 }
+
+func TestMachineStop(t *testing.T) {
+	m := newMachine(t, DefaultRules(), cardFields())
+	now := t0
+	m.Start(FieldCardNumber, now)
+	feed(t, m, "4242424242424242123", &now)
+	m.Stop()
+	if m.Active() != "" || fieldView(t, m, FieldExpiry).Length != 0 || fieldView(t, m, FieldCardNumber).State != StateComplete {
+		t.Fatalf("stop: %+v", m.View())
+	}
+	if _, err := m.Key('1', now); !errors.Is(err, ErrNoActiveField) {
+		t.Fatal(err)
+	}
+}

@@ -26,7 +26,6 @@ const (
 	EventCaptureFieldDone    EventType = "capture.field_complete"
 	EventCaptureFieldInvalid EventType = "capture.field_invalid"
 	EventCaptureFieldReset   EventType = "capture.field_reset"
-	EventCaptureTimeout      EventType = "capture.timeout"
 	EventCaptureRestarted    EventType = "capture.restarted"
 	EventCaptureComplete     EventType = "capture.complete"
 	EventPaymentSubmitted    EventType = "payment.submitted"
