@@ -54,10 +54,10 @@ const Name = "test"
 
 // outcome of one test card: "" approves.
 type outcome struct {
-	code      payment.DeclineCode
-	needCVV   bool // declines only when a security code is given
-	needPost  bool // declines only when a postcode is given
-	approve bool
+	code     payment.DeclineCode
+	needCVV  bool // declines only when a security code is given
+	needPost bool // declines only when a postcode is given
+	approve  bool
 }
 
 // cards maps test card numbers to their outcome. Numbers absent from it decline.
