@@ -17,7 +17,7 @@ type APIKey struct {
 	TenantID  string
 	Name      string
 	Prefix    string // first characters of the key, for display
-	Hash      string // hex SHA-256 of the whole key
+	Hash      string // SHA-256 of the whole key, base64url
 	Scopes    []string
 	CreatedAt time.Time
 	RevokedAt time.Time // zero while the key is valid

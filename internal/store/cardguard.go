@@ -21,18 +21,19 @@ func checkNoCard(args ...any) error {
 		default:
 			continue
 		}
-		if looksLikeCard(s) {
+		if LooksLikeCard(s) {
 			return fmt.Errorf("%w (argument %d)", ErrCardData, i+1)
 		}
 	}
 	return nil
 }
 
-// looksLikeCard reports whether s holds a run of 12 to 19 digits (possibly separated by
+// LooksLikeCard reports whether s holds a run of 12 to 19 digits (possibly separated by
 // single spaces or dashes) that starts like a card number (2 to 6, ISO/IEC 7812-1 major
 // industry identifiers of the card brands) and passes the Luhn check. Whole runs only, so
 // that long numbers of another kind are not taken for a card by chance.
-func looksLikeCard(s string) bool {
+// The API uses it to reject input the store would refuse to keep.
+func LooksLikeCard(s string) bool {
 	var digits [19]byte
 	for i := 0; i < len(s); {
 		if !isDigit(s[i]) {

@@ -22,8 +22,8 @@ func TestLooksLikeCard(t *testing.T) {
 		{"", false},
 	}
 	for _, tt := range tests {
-		if got := looksLikeCard(tt.in); got != tt.want {
-			t.Errorf("looksLikeCard(%q) = %v, want %v", tt.in, got, tt.want)
+		if got := LooksLikeCard(tt.in); got != tt.want {
+			t.Errorf("LooksLikeCard(%q) = %v, want %v", tt.in, got, tt.want)
 		}
 	}
 }
@@ -33,6 +33,6 @@ func FuzzLooksLikeCard(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		_ = looksLikeCard(s) // must not panic on any input
+		_ = LooksLikeCard(s) // must not panic on any input
 	})
 }
