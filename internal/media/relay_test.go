@@ -279,18 +279,30 @@ func assertNoDigits(t *testing.T, s []int16) {
 	if len(found) > 0 {
 		t.Errorf("our detector found %q in agent-side audio while secure", found)
 	}
+	for name, tones := range runPeers(t, s) {
+		if len(tones) > 0 {
+			t.Errorf("%s found %s in agent-side audio while secure", name, toneString(tones))
+		}
+	}
+}
+
+// runPeers decodes audio with multimon-ng and spandsp.
+func runPeers(t *testing.T, s []int16) map[string][]testpeer.Tone {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if tones, err := testpeer.DecodeMultimon(ctx, testpeer.Multimon(t), s); err != nil {
+	out := map[string][]testpeer.Tone{}
+	mm, err := testpeer.DecodeMultimon(ctx, testpeer.Multimon(t), s)
+	if err != nil {
 		t.Fatal(err)
-	} else if len(tones) > 0 {
-		t.Errorf("multimon-ng found %s in agent-side audio while secure", toneString(tones))
 	}
-	if tones, err := testpeer.DecodeSpandsp(ctx, testpeer.Spandsp(t), s); err != nil {
+	out["multimon-ng"] = mm
+	sp, err := testpeer.DecodeSpandsp(ctx, testpeer.Spandsp(t), s)
+	if err != nil {
 		t.Fatal(err)
-	} else if len(tones) > 0 {
-		t.Errorf("spandsp found %s in agent-side audio while secure", toneString(tones))
 	}
+	out["spandsp"] = sp
+	return out
 }
 
 func toneString(tones []testpeer.Tone) string {
