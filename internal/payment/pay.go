@@ -84,24 +84,31 @@ func (s *Service) Pay(ctx context.Context, tenant, id string) (*Session, error) 
 	bg := context.WithoutCancel(ctx)
 	var res *Result
 	var perr error
+	lreq := sessionRequest(sess, att) // the same request without the card, for a lookup
 	if err := s.repo.CreateAttempt(bg, att); err != nil {
 		perr = NewConnectorError(s.conn.Name(), ErrorGatewayConfig, false, fmt.Errorf("record attempt: %w", err))
 	} else {
-		req := &Request{Key: att.Key, Type: sess.Type, Amount: sess.Amount, Currency: sess.Currency,
-			SessionID: id, Tenant: tenant, AccountRef: sess.AccountRef, Description: sess.Description, Card: card}
-		res, perr = s.conn.Pay(bg, req)
+		req := *lreq
+		req.Card = card
+		res, perr = s.conn.Pay(bg, &req)
 		req.Card = capture.Card{}
 	}
 	masked := maskedOf(card)
 	card.Wipe()
 
-	res, attStatus := s.settle(bg, att, res, perr)
+	res, attStatus := s.settle(bg, att, lreq, res, perr)
 	fill(res, masked, s.conn.Name())
 	att.Status, att.Result, att.UpdatedAt = attStatus, res, s.now()
 	if err := s.repo.UpdateAttempt(bg, att); err != nil {
 		s.log.Error("payment: store attempt result", "session", id, "attempt", n, "err", err)
 	}
 	return s.finish(bg, lv, tenant, id, n, res)
+}
+
+// sessionRequest is the request of a session's attempt, without the card.
+func sessionRequest(sess *Session, att *Attempt) *Request {
+	return &Request{Key: att.Key, Type: sess.Type, Amount: att.Amount, Currency: att.Currency, SessionID: sess.ID,
+		Tenant: sess.Tenant, AccountRef: sess.AccountRef, Description: sess.Description}
 }
 
 // maskedOf keeps what may be stored of a card.
@@ -128,7 +135,7 @@ func fill(res *Result, m Result, gateway string) {
 
 // settle turns a connector's answer into a definite result where it can: a fault that
 // may have charged is looked up at once. It returns the result and the attempt status.
-func (s *Service) settle(ctx context.Context, att *Attempt, res *Result, err error) (*Result, AttemptStatus) {
+func (s *Service) settle(ctx context.Context, att *Attempt, lreq *Request, res *Result, err error) (*Result, AttemptStatus) {
 	if err == nil && res != nil && (res.Outcome == OutcomeApproved || res.Outcome == OutcomeDeclined) {
 		res.At = s.now()
 		return res, AttemptDone
@@ -146,15 +153,14 @@ func (s *Service) settle(ctx context.Context, att *Attempt, res *Result, err err
 	}
 	lctx, cancel := context.WithTimeout(ctx, s.opts.LookupTimeout)
 	defer cancel()
-	if res, done := s.lookup(lctx, att); done {
+	if res, done := s.lookup(lctx, att, lreq); done {
 		return res, AttemptDone
 	}
 	return &Result{Outcome: OutcomeInDoubt, DeclineCode: ErrorAnswerLost, At: s.now()}, AttemptInDoubt
 }
 
 // lookup asks the gateway about an attempt; done is false when it could not tell.
-func (s *Service) lookup(ctx context.Context, att *Attempt) (*Result, bool) {
-	req := &Request{Key: att.Key, Amount: att.Amount, Currency: att.Currency, SessionID: att.SessionID, Tenant: att.Tenant}
+func (s *Service) lookup(ctx context.Context, att *Attempt, req *Request) (*Result, bool) {
 	res, err := s.conn.Lookup(ctx, req)
 	switch {
 	case err == nil && res != nil && (res.Outcome == OutcomeApproved || res.Outcome == OutcomeDeclined):
@@ -273,7 +279,7 @@ func (s *Service) ChargeToken(ctx context.Context, tenant, tokenID string, amoun
 		return nil, fmt.Errorf("%w: token belongs to gateway %s", ErrWrongState, tok.Gateway)
 	}
 	now := s.now()
-	att := &Attempt{Key: "hp_tok_" + tokenID + "_" + key, SessionID: tok.SessionID, Tenant: tenant, Number: 0,
+	att := &Attempt{Key: "hp_tok_" + tokenID + "_" + key, SessionID: tok.SessionID, TokenID: tokenID, Tenant: tenant, Number: 0,
 		Gateway: s.conn.Name(), Amount: amount, Currency: currency, Status: AttemptPending, CreatedAt: now, UpdatedAt: now}
 	if err := s.repo.CreateAttempt(ctx, att); errors.Is(err, ErrDuplicateKey) {
 		old, gerr := s.repo.GetAttempt(ctx, att.Key)
@@ -284,16 +290,16 @@ func (s *Service) ChargeToken(ctx context.Context, tenant, tokenID string, amoun
 			return nil, ErrIdempotencyMismatch
 		}
 		if old.Status == AttemptInDoubt {
-			s.resolveTokenCharge(ctx, old)
+			s.resolveTokenCharge(ctx, old, tok)
 		}
 		return old, nil
 	} else if err != nil {
 		return nil, err
 	}
 	bg := context.WithoutCancel(ctx)
-	res, perr := s.conn.Pay(bg, &Request{Key: att.Key, Type: TypeSale, Amount: amount, Currency: currency,
-		SessionID: tok.SessionID, Tenant: tenant, Token: tok})
-	res, st := s.settle(bg, att, res, perr)
+	req := tokenRequest(att, tok)
+	res, perr := s.conn.Pay(bg, req)
+	res, st := s.settle(bg, att, req, res, perr)
 	fill(res, Result{First6: tok.First6, Last4: tok.Last4, Brand: tok.Brand, ExpMonth: tok.ExpMonth, ExpYear: tok.ExpYear}, s.conn.Name())
 	att.Status, att.Result, att.UpdatedAt = st, res, s.now()
 	if err := s.repo.UpdateAttempt(bg, att); err != nil {
@@ -302,9 +308,22 @@ func (s *Service) ChargeToken(ctx context.Context, tenant, tokenID string, amoun
 	return att, nil
 }
 
+// tokenRequest is the request of a token charge.
+func tokenRequest(att *Attempt, tok *Token) *Request {
+	return &Request{Key: att.Key, Type: TypeSale, Amount: att.Amount, Currency: att.Currency,
+		SessionID: tok.SessionID, Tenant: att.Tenant, Token: tok}
+}
+
 // resolveTokenCharge looks up a token charge left pending or in doubt.
-func (s *Service) resolveTokenCharge(ctx context.Context, a *Attempt) {
-	if res, done := s.lookup(ctx, a); done {
+func (s *Service) resolveTokenCharge(ctx context.Context, a *Attempt, tok *Token) {
+	if tok == nil {
+		t, err := s.repo.GetToken(ctx, a.Tenant, a.TokenID)
+		if err != nil {
+			return
+		}
+		tok = t
+	}
+	if res, done := s.lookup(ctx, a, tokenRequest(a, tok)); done {
 		prev := Result{}
 		if a.Result != nil {
 			prev = *a.Result
@@ -332,7 +351,7 @@ func (s *Service) Resolve(ctx context.Context, tenant, id string) (*Session, err
 	if err != nil {
 		return sess, err
 	}
-	res, lerr := s.conn.Lookup(ctx, &Request{Key: att.Key, Amount: att.Amount, Currency: att.Currency, SessionID: id, Tenant: tenant})
+	res, lerr := s.conn.Lookup(ctx, sessionRequest(sess, att))
 	switch {
 	case lerr == nil && res != nil && (res.Outcome == OutcomeApproved || res.Outcome == OutcomeDeclined):
 	case errors.Is(lerr, ErrNotFound):
@@ -370,7 +389,7 @@ func (s *Service) ResolvePending(ctx context.Context) (int, error) {
 				continue // another gateway, or an attempt being sent by this process
 			}
 			if a.Number == 0 { // a charge of a stored token
-				s.resolveTokenCharge(ctx, a)
+				s.resolveTokenCharge(ctx, a, nil)
 				continue
 			}
 			sess, err := s.repo.GetSession(ctx, a.Tenant, a.SessionID)

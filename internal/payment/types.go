@@ -332,8 +332,11 @@ type Attempt struct {
 	// SessionID and Tenant of the session paid.
 	SessionID string `json:"session_id"`
 	Tenant    string `json:"tenant"`
-	// Number is 1 for the first attempt of the session, 2 for the next, and so on.
+	// Number is 1 for the first attempt of the session, 2 for the next, and so on; 0 for
+	// a charge of a stored token (ChargeToken).
 	Number int `json:"number"`
+	// TokenID is the stored token charged, for a token charge (Number 0).
+	TokenID string `json:"token_id,omitempty"`
 	// Gateway is the connector's name.
 	Gateway string `json:"gateway"`
 	// Amount and Currency sent.
