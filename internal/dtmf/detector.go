@@ -24,7 +24,8 @@ import (
 //     fails, which is what makes the duration limits sharp);
 //   - each tone's frequency, measured from the phase advance between sub-blocks, is within
 //     FreqTolerance of nominal (accept ±1.5 %, reject ±3.5 %: measured, not inferred from an
-//     amplitude drop, so the limit is the same at 697 Hz and at 1633 Hz).
+//     amplitude drop, so the limit is the same at 697 Hz and at 1633 Hz);
+//   - the two measured frequencies are not in a 2:1 or 3:2 ratio (harmonics of one note).
 // ConfirmBlocks consecutive blocks with the same digit confirm it (4 blocks span 204 samples,
 // 25.5 ms: tones under 20 ms can never be confirmed, and confirmation comes 26-28.5 ms after
 // onset); EndBlocks blocks without it end it (bridging drop-outs of 10 ms, separating digits
@@ -59,7 +60,7 @@ func DefaultDetectorConfig() DetectorConfig {
 		NormalTwistDB:  10,
 		ReverseTwistDB: 6,
 		RelativePeakDB: 8,
-		EnergyRatio:    0.75,
+		EnergyRatio:    0.8,
 		Steadiness:     0.7,
 		FreqTolerance:  0.025,
 		ConfirmBlocks:  4,
@@ -393,19 +394,30 @@ func (d *Detector) block() (digit byte, row, col int, ar, ac float64) {
 	if minR < d.steady2*maxR || minC < d.steady2*maxC {
 		return 0, 0, 0, 0, 0
 	}
-	if !d.onFrequency(advR, row) || !d.onFrequency(advC, 4+col) {
+	dfR, okR := d.deviation(advR, row)
+	dfC, okC := d.deviation(advC, 4+col)
+	if !okR || !okC || harmonic((ColFreqs[col]+dfC)/(RowFreqs[row]+dfR)) {
 		return 0, 0, 0, 0, 0
 	}
 	return keypad[row][col], row, col, math.Sqrt(mr), math.Sqrt(mc)
 }
 
-// onFrequency checks the tone's frequency from its phase advance over one sub-block. Each
-// phasor is referenced to its sub-block's start, so a tone at ω advances by e^{iωS} from one
-// sub-block to the next; against the nominal ω0 the excess is e^{i(ω-ω0)S}.
-func (d *Detector) onFrequency(adv complex128, k int) bool {
+// deviation measures the tone's frequency offset from its phase advance over one
+// sub-block and checks it against the tolerance. Each phasor is referenced to its
+// sub-block's start, so a tone at ω advances by e^{iωS} from one sub-block to the next;
+// against the nominal ω0 the excess is e^{i(ω-ω0)S}.
+func (d *Detector) deviation(adv complex128, k int) (hz float64, ok bool) {
 	dev := cmplx.Phase(adv * tables.rot[k])
 	df := dev * fs / (2 * math.Pi * subLen)
-	return math.Abs(df) <= d.freqTol*RowOrColFreq(k)
+	return df, math.Abs(df) <= d.freqTol*RowOrColFreq(k)
+}
+
+// harmonic reports whether the measured column/row frequency ratio is, within 0.6 %, 2 or
+// 3/2: the second harmonic of a note over its fundamental, or its third over its second.
+// Genuine DTMF pairs within ±1.5 % stay at least 1.2 % away from both ratios, while a sawtooth
+// or a voice whose harmonics happen to fall in both groups lands on them exactly.
+func harmonic(ratio float64) bool {
+	return math.Abs(ratio/2-1) < 0.006 || math.Abs(ratio/1.5-1) < 0.006
 }
 
 // RowOrColFreq returns frequency k of the 8 (4 rows then 4 columns).

@@ -12,11 +12,16 @@ import (
 // × 1.03, which together cover both groups from -5 % to +5 % with at most 2 dB of loss. The
 // window "may carry DTMF" when the strongest low-group bin and the strongest high-group bin
 // are both above MinLevelDBm0, within MaxTwistDB of each other, and together explain at least
-// MinToneRatio of the window's energy. Each such window marks everything from the oldest
-// sample not yet released (now - Latency) to PostMargin samples ahead, so a tone is covered
-// from well before its onset (the delay buffer holds Latency samples; the first window full
-// of tone comes at most 79 samples after the onset, leaving 81 samples, 10 ms, of margin for
-// a ramp) to well after its end.
+// MinToneRatio of the window's energy. MinRun such windows in a row (a detectable tone lasts
+// far longer than the 4 ms that three windows take) trigger the gate, and each triggering
+// window marks everything from the oldest sample not yet released (now - Latency) to
+// PostMargin samples ahead; once open, the gate stays open while the windows keep a much
+// lower share, HoldRatio (a tone keyed while the customer talks). So a tone is covered from well before its onset (the delay
+// buffer holds Latency samples; the third window full of tone ends at most 111 samples after
+// the onset, leaving 49 samples, 6 ms, of margin for a ramp) to well after its end.
+//
+// The gate over-masks speech and music: windows of 8 ms cannot tell a strong formant pair
+// from two tones. The talk-off test measures how much (about a fifth of the speech corpus).
 
 const (
 	gateSub     = 16  // samples per gate sub-block
@@ -32,13 +37,15 @@ type GateConfig struct {
 	MaxTwistDB   float64 // largest level difference between the two groups
 	MinToneRatio float64 // share of the window energy the two strongest bins must explain
 	PostMargin   int     // samples marked after each triggering window
+	MinRun       int     // consecutive tone-like windows needed to trigger
+	HoldRatio    float64 // once triggered, the lower share that keeps the gate open
 }
 
 // DefaultGateConfig covers every tone any detector we know can hear (per-tone levels down to
 // -45 dBm0, twist up to ±12 dB, frequencies off by up to ±5 %, durations from 10 ms), each
 // with a margin: -50 dBm0, ±16 dB.
 func DefaultGateConfig() GateConfig {
-	return GateConfig{MinLevelDBm0: -50, MaxTwistDB: 16, MinToneRatio: 0.3, PostMargin: 64}
+	return GateConfig{MinLevelDBm0: -50, MaxTwistDB: 16, MinToneRatio: 0.3, PostMargin: 64, MinRun: 3, HoldRatio: 0.1}
 }
 
 type gateTables struct {
@@ -75,15 +82,18 @@ func newGateTables() *gateTables {
 // every stretch of audio that carries (or may carry) DTMF tone energy, with margins for
 // ramps. It is not safe for concurrent use.
 type ToneGate struct {
-	cfg   GateConfig
-	minE  float64 // minimum tone energy estimate in a window, per group
-	twist float64 // power ratio
-	buf   [gateSub]float64
-	nbuf  int
-	x     [gateSubs][gateBins]complex128
-	e     [gateSubs]float64
-	nsub  int64
-	pos   int64 // samples consumed
+	cfg     GateConfig
+	minE    float64 // minimum tone energy estimate in a window, per group
+	twist   float64 // power ratio
+	buf     [gateSub]float64
+	nbuf    int
+	x       [gateSubs][gateBins]complex128
+	e       [gateSubs]float64
+	nsub    int64
+	pos     int64 // samples consumed
+	run     int   // consecutive tone-like windows
+	lowBin  int   // peak bins of the previous tone-like window
+	highBin int
 }
 
 // NewToneGate returns a gate with the given sensitivity.
@@ -173,11 +183,15 @@ func (g *ToneGate) toneLikely() bool {
 			high = math.Max(high, p)
 		}
 	}
-	if low < g.minE || high < g.minE {
+	ratio := g.cfg.MinToneRatio
+	if g.run >= g.cfg.MinRun {
+		ratio = g.cfg.HoldRatio // open: a tone under speech keeps it open
+	}
+	if low < g.minE || high < g.minE || low > high*g.twist || high > low*g.twist ||
+		low+high < ratio*energy {
+		g.run = 0
 		return false
 	}
-	if low > high*g.twist || high > low*g.twist {
-		return false
-	}
-	return low+high >= g.cfg.MinToneRatio*energy
+	g.run++
+	return g.run >= g.cfg.MinRun
 }

@@ -1,0 +1,284 @@
+package dtmf
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/hushpay/hushpay/internal/audio"
+)
+
+// The conformance suite generates its own signals for each requirement of ITU-T Q.24 and
+// ETSI ES 201 235-3 that the issue lists, on both the must-detect and the must-reject side,
+// and checks the detector against them. Every must-detect signal, and a further set of short,
+// quiet, twisted and off-frequency tones, must also be covered sample by sample by the gate.
+
+// tone is one dual tone placed in a signal.
+type tone struct {
+	digit      byte
+	start, end int // samples
+}
+
+// signal builds test audio from dual tones.
+type signal struct {
+	samples []int16
+	tones   []tone
+}
+
+type toneOpts struct {
+	levelDBm0, twistDB float64
+	lowDev, highDev    float64 // relative frequency deviations
+	rampMS             float64 // raised-cosine rise and fall
+}
+
+// add places a tone of the digit at sample `at` for n samples.
+func (s *signal) add(d byte, at, n int, o toneOpts) {
+	lo, hi, ok := DigitFreqs(d)
+	if !ok {
+		panic("bad digit")
+	}
+	for len(s.samples) < at+n {
+		s.samples = append(s.samples, 0)
+	}
+	al := audio.SineAmplitude(o.levelDBm0 - o.twistDB/2)
+	ah := audio.SineAmplitude(o.levelDBm0 + o.twistDB/2)
+	wl := 2 * math.Pi * lo * (1 + o.lowDev) / 8000
+	wh := 2 * math.Pi * hi * (1 + o.highDev) / 8000
+	ramp := int(o.rampMS * 8)
+	for i := range n {
+		g := 1.0
+		if ramp > 0 {
+			if i < ramp {
+				g = 0.5 - 0.5*math.Cos(math.Pi*float64(i)/float64(ramp))
+			} else if n-1-i < ramp {
+				g = 0.5 - 0.5*math.Cos(math.Pi*float64(n-1-i)/float64(ramp))
+			}
+		}
+		v := g * (al*math.Sin(wl*float64(i)) + ah*math.Sin(wh*float64(i)))
+		s.samples[at+i] = audio.Saturate(float64(s.samples[at+i]) + v)
+	}
+	s.tones = append(s.tones, tone{digit: d, start: at, end: at + n})
+}
+
+// digits lays out each digit of ds as toneMS of tone and gapMS of silence after a lead-in.
+func digitsSignal(ds string, toneMS, gapMS float64, o toneOpts) *signal {
+	s := &signal{}
+	at := 80
+	for i := 0; i < len(ds); i++ {
+		n := int(toneMS * 8)
+		s.add(ds[i], at, n, o)
+		at += n + int(gapMS*8)
+	}
+	s.pad(400)
+	return s
+}
+
+func (s *signal) pad(n int) { s.samples = append(s.samples, make([]int16, n)...) }
+
+// addNoise adds white Gaussian noise at the given level (deterministic per seed).
+func addNoise(x []int16, dBm0 float64, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	sigma := audio.SineAmplitude(dBm0) / math.Sqrt2
+	for i := range x {
+		x[i] = audio.Saturate(float64(x[i]) + rng.NormFloat64()*sigma)
+	}
+}
+
+// addTones adds steady tones (for dial tone) at the given per-tone level.
+func addTones(x []int16, dBm0 float64, freqs ...float64) {
+	a := audio.SineAmplitude(dBm0)
+	for i := range x {
+		var v float64
+		for _, f := range freqs {
+			v += a * math.Sin(2*math.Pi*f*float64(i)/8000)
+		}
+		x[i] = audio.Saturate(float64(x[i]) + v)
+	}
+}
+
+type q24Case struct {
+	name   string
+	detect bool // true: exactly the generated digits; false: no digit at all
+	sig    *signal
+}
+
+func q24Cases() []q24Case {
+	var cs []q24Case
+	all := Digits
+	nominal := toneOpts{levelDBm0: -10}
+	add := func(name string, detect bool, s *signal) { cs = append(cs, q24Case{name, detect, s}) }
+
+	// Frequency tolerance: accept ±1.5 %, reject ±3.5 % and beyond, on either tone.
+	for _, dl := range []float64{-0.015, 0.015} {
+		for _, dh := range []float64{-0.015, 0.015} {
+			add(fmt.Sprintf("freq low %+.1f%% high %+.1f%%", dl*100, dh*100), true,
+				digitsSignal(all, 50, 50, toneOpts{levelDBm0: -10, lowDev: dl, highDev: dh}))
+		}
+	}
+	for _, dev := range []float64{-0.05, -0.035, 0.035, 0.05} { // ±7 % reaches the next row or column
+		add(fmt.Sprintf("freq low %+.1f%%", dev*100), false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -10, lowDev: dev}))
+		add(fmt.Sprintf("freq high %+.1f%%", dev*100), false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -10, highDev: dev}))
+		add(fmt.Sprintf("freq both %+.1f%%", dev*100), false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -10, lowDev: dev, highDev: dev}))
+	}
+	// Twist: accept 8 dB normal (high tone weaker) and 4 dB reverse; reject 12 and 8 dB.
+	add("twist normal 8 dB", true, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -10, twistDB: -8}))
+	add("twist reverse 4 dB", true, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -10, twistDB: 4}))
+	add("twist normal 8 dB at -26 dBm0", true, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -26, twistDB: -8}))
+	add("twist normal 12 dB", false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -10, twistDB: -12}))
+	add("twist reverse 8 dB", false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -10, twistDB: 8}))
+	// Levels per tone: the loudest pair G.711 carries without clipping (-3 dBm0 per tone:
+	// two tones at +3 dBm0 each would need twice full scale) down to -32 dBm0 and beyond.
+	for _, l := range []float64{-3, -10, -20, -26, -32, -36, -40} {
+		add(fmt.Sprintf("level %g dBm0", l), true, digitsSignal(all, 50, 50, toneOpts{levelDBm0: l}))
+	}
+	add("level -55 dBm0", false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -55}))
+	add("level -50 dBm0", false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -50}))
+	// Durations: detect 40 ms and longer, never under 20 ms.
+	for _, ms := range []float64{40, 45, 60, 200} {
+		add(fmt.Sprintf("duration %g ms", ms), true, digitsSignal(all, ms, 60, nominal))
+	}
+	for _, ms := range []float64{5, 10, 15, 19} {
+		add(fmt.Sprintf("duration %g ms", ms), false, digitsSignal(all, ms, 60, nominal))
+	}
+	// Gaps: 40 ms separates digits, also repeats of the same digit.
+	add("gap 40 ms", true, digitsSignal(all, 40, 40, nominal))
+	add("gap 40 ms repeated digit", true, digitsSignal("11111555550000099999####", 40, 40, nominal))
+	// Interruptions of up to 10 ms inside a tone are bridged.
+	for _, ms := range []float64{2, 5, 10} {
+		s := &signal{}
+		at := 80
+		for i := 0; i < len(all); i++ {
+			s.add(all[i], at, 800, nominal)
+			cut := at + 400
+			for k := cut; k < cut+int(ms*8); k++ {
+				s.samples[k] = 0
+			}
+			at += 800 + 480
+		}
+		s.pad(400)
+		add(fmt.Sprintf("interruption %g ms", ms), true, s)
+	}
+	// Noise: 15 dB signal-to-noise ratio (the pair's power over white noise in the whole
+	// 0-4 kHz band), at two levels; noise alone gives nothing.
+	for i, l := range []float64{-10, -20} {
+		s := digitsSignal(all, 50, 50, toneOpts{levelDBm0: l})
+		addNoise(s.samples, l+3.01-15, uint64(i+1))
+		add(fmt.Sprintf("noise SNR 15 dB at %g dBm0", l), true, s)
+	}
+	{
+		s := digitsSignal(all, 50, 50, toneOpts{levelDBm0: -20, twistDB: -6})
+		addNoise(s.samples, -20+3.01-15, 9)
+		add("noise SNR 15 dB, twist 6 dB", true, s)
+	}
+	{
+		x := make([]int16, 8000*10)
+		addNoise(x, -10, 3)
+		add("white noise alone", false, &signal{samples: x})
+	}
+	// Dial tone: alone it gives nothing (ITU-T E.180: 425 Hz; North America 350+440 Hz;
+	// busy 480+620 Hz; UK 350+450 Hz).
+	for _, dt := range [][]float64{{425}, {350, 440}, {480, 620}, {350, 450}, {400, 450}} {
+		x := make([]int16, 8000*5)
+		addTones(x, -10, dt...)
+		add(fmt.Sprintf("dial tone %v Hz", dt), false, &signal{samples: x})
+	}
+	{
+		s := digitsSignal(all, 50, 50, nominal)
+		addTones(s.samples, -26, 350, 440)
+		add("digits over dial tone 16 dB below", true, s)
+	}
+	return cs
+}
+
+func TestConformance(t *testing.T) {
+	for _, c := range q24Cases() {
+		t.Run(c.name, func(t *testing.T) {
+			got := decode(c.sig.samples, 160)
+			if !c.detect {
+				if len(got) != 0 {
+					t.Fatalf("must reject, detected %d digits: %+v", len(got), got)
+				}
+				return
+			}
+			if len(got) != len(c.sig.tones) {
+				t.Fatalf("detected %d digits (%s), want %d (%s)", len(got), foundDigits(got), len(c.sig.tones), toneDigits(c.sig.tones))
+			}
+			for i, tn := range c.sig.tones {
+				g := got[i]
+				if g.Digit != tn.digit {
+					t.Errorf("digit %d: %c, want %c", i, g.Digit, tn.digit)
+				}
+				// Times within 2 ms, confirmation within 30 ms of the onset.
+				if d := g.Start - int64(tn.start); d < -16 || d > 16 {
+					t.Errorf("digit %d (%c): start %d, true start %d", i, tn.digit, g.Start, tn.start)
+				}
+				if d := g.End - int64(tn.end); d < -16 || d > 16 {
+					t.Errorf("digit %d (%c): end %d, true end %d", i, tn.digit, g.End, tn.end)
+				}
+				if lat := g.Confirmed - int64(tn.start); lat > 240 {
+					t.Errorf("digit %d (%c): confirmed %.1f ms after onset", i, tn.digit, float64(lat)/8)
+				}
+			}
+		})
+	}
+}
+
+func foundDigits(f []found) string {
+	var b []byte
+	for _, x := range f {
+		b = append(b, x.Digit)
+	}
+	return string(b)
+}
+
+func toneDigits(ts []tone) string {
+	var b []byte
+	for _, x := range ts {
+		b = append(b, x.digit)
+	}
+	return string(b)
+}
+
+// gateCases are the tones the gate must cover beyond the must-detect set: everything any
+// detector we know might hear, with margins (-45 dBm0, ±12 dB twist, ±5 %, 10 ms, ramps).
+func gateCases() []q24Case {
+	var cs []q24Case
+	for _, c := range q24Cases() {
+		if c.detect {
+			cs = append(cs, c)
+		}
+	}
+	add := func(name string, s *signal) { cs = append(cs, q24Case{name, true, s}) }
+	for _, lvl := range []float64{-45, -30, -3} {
+		for _, tw := range []float64{-12, 0, 12} {
+			for _, dev := range []float64{-0.05, 0, 0.05} {
+				for _, ms := range []float64{10, 40} {
+					// lvl is the weaker tone's level (the louder one at -3 dBm0 at most)
+					o := toneOpts{levelDBm0: lvl + math.Abs(tw)/2, twistDB: tw, lowDev: dev, highDev: -dev}
+					if lvl == -3 {
+						o.levelDBm0 = -3 - math.Abs(tw)/2
+					}
+					add(fmt.Sprintf("gate %g dBm0 twist %g dev %+g%% %g ms", lvl, tw, dev*100, ms), digitsSignal(Digits, ms, 30, o))
+				}
+			}
+		}
+	}
+	for _, ramp := range []float64{2, 5} {
+		add(fmt.Sprintf("gate ramp %g ms", ramp), digitsSignal(Digits, 40, 30, toneOpts{levelDBm0: -20, rampMS: ramp}))
+		add(fmt.Sprintf("gate ramp %g ms at -45 dBm0", ramp), digitsSignal(Digits, 40, 30, toneOpts{levelDBm0: -45, rampMS: ramp}))
+	}
+	return cs
+}
+
+func TestGateConformance(t *testing.T) {
+	for _, c := range gateCases() {
+		t.Run(c.name, func(t *testing.T) {
+			var tones [][2]int
+			for _, tn := range c.sig.tones {
+				tones = append(tones, [2]int{tn.start, tn.end})
+			}
+			gateCoverage(t, c.sig.samples, 160, tones)
+		})
+	}
+}
