@@ -308,7 +308,7 @@ func TestOutcomesAndFaults(t *testing.T) {
 			}, fault: payment.ErrorAnswerLost, maybe: true},
 		{name: "idempotency error on confirm", typ: payment.TypeSale, path: "/v1/payment_intents/confirm",
 			handler: body(400, `{"error":{"type":"idempotency_error","message":"Keys for idempotent requests can only be used with the same parameters"}}`),
-			fault: payment.ErrorGatewayConfig, maybe: true},
+			fault:   payment.ErrorGatewayConfig, maybe: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
