@@ -34,6 +34,10 @@ func checkText(name, v string, max int) error {
 	return nil
 }
 
+// LooksLikePAN reports whether s could hold a card number (see looksLikePAN); connectors
+// use it to refuse gateway answers that do.
+func LooksLikePAN(s string) bool { return looksLikePAN(s) }
+
 // looksLikePAN reports whether s holds a run of digits (possibly split by single spaces,
 // dashes or dots, as people write card numbers) that could be a card number: 12 to 19
 // digits of a known brand passing the Luhn check, or more than 19 digits (which could
