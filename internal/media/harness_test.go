@@ -215,6 +215,9 @@ func (st *stream) packets() int { return len(st.samples) / st.ptime }
 
 // noise adds white noise at levelDBm0 (RMS).
 func addNoise(s []int16, levelDBm0 float64, r *rand.Rand) {
+	if r == nil {
+		r = rand.New(rand.NewPCG(1, 2))
+	}
 	rms := audio.SineAmplitude(levelDBm0) / math.Sqrt2
 	for i := range s {
 		s[i] = audio.Saturate(float64(s[i]) + r.NormFloat64()*rms)
