@@ -68,10 +68,10 @@ const (
 
 // call is one call's generator state.
 type call struct {
-	ep       [2]*net.UDPAddr // relay addresses: customer, agent
-	sock     [2]int          // generator socket index per side
-	seq      [2]uint16
-	ts       [2]uint32
+	ep     [2]*net.UDPAddr // relay addresses: customer, agent
+	sock   [2]int          // generator socket index per side
+	seq    [2]uint16
+	ts     [2]uint32
 	offset int // where in the audio loop this call starts
 	buf    [2][12 + ptime]byte
 	sentAt [2][ring]atomic.Int64 // send time of measured packets by sequence number
