@@ -27,6 +27,11 @@ type direction struct {
 
 	rtcp  rtcpState
 	stats dirStats
+
+	// Digits found while the lock is held, delivered after it is released. A packet
+	// carries at most a few key presses; more than fit would be a flood of garbage.
+	pending  [8]DigitEvent
+	npending int
 }
 
 // dirStats counts what happened to a direction's packets.
@@ -65,7 +70,17 @@ func (d *direction) handle(n int, now int64) {
 	inLen := len(p.Payload)
 
 	d.mu.Lock()
-	defer d.mu.Unlock()
+	d.run(p, now, inLen)
+	np := d.npending
+	d.npending = 0
+	d.mu.Unlock()
+	for i := range np {
+		d.session.opts.Sink.Digit(d.pending[i])
+	}
+}
+
+// run takes the packet through the chain and sends it; d.mu is held.
+func (d *direction) run(p *Packet, now int64, inLen int) {
 	if d.m != nil {
 		d.m.now = now
 	}

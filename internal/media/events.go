@@ -29,6 +29,7 @@ type eventStage struct {
 	replace bool  // mode digit: rewrite the event code; otherwise synthesise masking audio
 	m       *masker
 
+	ssrc    uint32
 	haveCur bool
 	curTS   uint32
 	sentEnd uint32
@@ -50,6 +51,11 @@ func (s *eventStage) HandleRTP(p *Packet) error {
 		return nil // outside secure mode: untouched, and customer digits are not captured
 	}
 	s.p = p
+	if p.Header.SSRC != s.ssrc {
+		s.ssrc = p.Header.SSRC
+		s.recv.Reset() // a new stream numbers its events afresh
+		s.haveCur = false
+	}
 	err := s.recv.Receive(p.Header.SequenceNumber, p.Header.Timestamp, p.Header.Marker, p.Payload, s.emitReport(report))
 	if err != nil {
 		if s.leg == Customer {
@@ -87,7 +93,7 @@ func (s *eventStage) emitReport(report bool) func(dtmf.KeyPress) {
 func (s *eventStage) ignore(dtmf.KeyPress) {}
 
 func (s *eventStage) keyPress(k dtmf.KeyPress) {
-	s.dir.session.report(s.leg, k.Digit, RFC4733, k.Timestamp, s.p.arrival, int64(k.Duration)*125000)
+	s.dir.session.report(s.dir, s.leg, k.Digit, RFC4733, k.Timestamp, s.p.arrival)
 }
 
 // synthesise turns the event packet into masking audio for the span of the event not yet

@@ -57,5 +57,5 @@ func (s *inbandStage) detected(ev dtmf.Event) {
 	}
 	back := s.pos - ev.Sample
 	ts := s.ts + uint32(ev.Sample-(s.pos-int64(s.n))) // media time of the tone's start
-	s.dir.session.report(Agent, ev.Digit, Inband, ts, s.now-int64(time.Duration(back)*time.Second/8000), 0)
+	s.dir.session.report(s.dir, Agent, ev.Digit, Inband, ts, s.now-int64(time.Duration(back)*time.Second/8000))
 }

@@ -30,6 +30,7 @@ type scenario struct {
 	wantSecure  string  // customer digits the sink must report, in order, exactly once
 	maybe       string  // digits straddling a switch: reported at most once
 	totalMS     float64
+	jumpMS      float64 // from here on: new SSRC, sequence and timestamp jump (stream change)
 }
 
 func TestRelayMasksInSecureMode(t *testing.T) {
@@ -125,6 +126,11 @@ func runScenario(t *testing.T, sc scenario, opts Options) {
 			held = nil
 		}
 	}
+	const tsJump, seqJump = 77777, 5000
+	jumpIdx := -1
+	if sc.jumpMS > 0 {
+		jumpIdx = int(sc.jumpMS*8) / ptime
+	}
 	var onTS, offTS uint32
 	for i := 0; i < st.packets(); i++ {
 		if i == onIdx || i == offIdx {
@@ -155,6 +161,11 @@ func runScenario(t *testing.T, sc scenario, opts Options) {
 			seq++
 		}
 		for _, p := range out {
+			if jumpIdx >= 0 && i >= jumpIdx {
+				p.SSRC++
+				p.Timestamp += tsJump
+				p.SequenceNumber += seqJump
+			}
 			if i > 2 && r.Float64()*100 < sc.lossPct && held == nil {
 				continue // lost
 			}
@@ -179,6 +190,12 @@ func runScenario(t *testing.T, sc scenario, opts Options) {
 	c.agent.waitFor(t, int(c.s.Stats().CustomerToAgent.Sent))
 	time.Sleep(20 * time.Millisecond)
 	got := c.agent.packets()
+	for i := range got { // undo the stream change for the analysis
+		if got[i].SSRC == st.ssrc+1 {
+			got[i].Timestamp -= tsJump
+			got[i].SequenceNumber -= seqJump
+		}
+	}
 
 	// (c) Before secure mode: bit-identical.
 	matched := 0

@@ -91,7 +91,7 @@ func NewSession(ctx context.Context, opts Options) (*Session, error) {
 		if LegID(i) == Customer {
 			d.m = m
 			m.onDigit = func(digit byte, ts uint32, start time.Time) {
-				s.report(Customer, digit, Inband, ts, start.Sub(epoch).Nanoseconds(), 0)
+				s.report(d, Customer, digit, Inband, ts, start.Sub(epoch).Nanoseconds())
 			}
 		}
 		d.buildChain()
@@ -167,12 +167,15 @@ func (s *Session) SIPInfoDigit(leg LegID, digit byte) error {
 		return ErrClosed
 	}
 	now := nanotime()
-	s.report(leg, digit, SIPInfo, 0, now, 0)
+	s.report(nil, leg, digit, SIPInfo, 0, now)
 	return nil
 }
 
 // report applies the reporting rules and the cross-transport dedupe, then tells the sink.
-func (s *Session) report(leg LegID, digit byte, t Transport, ts uint32, startNs int64, _ int64) {
+// From a direction's chain (d not nil) the event is queued and delivered once the
+// direction's lock is released, so a sink may call back into the session (for example
+// SetSecure when the agent keys a call reference).
+func (s *Session) report(d *direction, leg LegID, digit byte, t Transport, ts uint32, startNs int64) {
 	secure := s.secureOn()
 	switch {
 	case leg == Customer && t != SIPInfo:
@@ -187,6 +190,13 @@ func (s *Session) report(leg LegID, digit byte, t Transport, ts uint32, startNs 
 		Start: epoch.Add(time.Duration(startNs)), At: time.Now(), RTPTimestamp: ts,
 	}
 	if !s.dedupe[leg].accept(ev) || s.opts.Sink == nil {
+		return
+	}
+	if d != nil {
+		if d.npending < len(d.pending) {
+			d.pending[d.npending] = ev
+			d.npending++
+		}
 		return
 	}
 	s.opts.Sink.Digit(ev)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -372,4 +373,35 @@ func TestEventsReplacedByAudioKeepSequence(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	t.Fatal("sender report not forwarded")
+}
+
+// TestSinkMayCallBack: the capture engine ends secure mode from inside Digit (the last digit
+// of a card) and the agent's call reference starts it: neither deadlocks.
+func TestSinkMayCallBack(t *testing.T) {
+	opts := testOptions()
+	var sp atomic.Pointer[Session]
+	done := make(chan struct{}, 2)
+	opts.Sink = DigitSinkFunc(func(e DigitEvent) {
+		sp.Load().SetSecure(e.Leg == Agent)
+		done <- struct{}{}
+	})
+	c := newCall(t, opts)
+	sp.Store(c.s)
+	s := c.s
+	send := func(from LegID, digit uint8, seq uint16) {
+		pl := make([]byte, 4)
+		dtmf.TelephoneEvent{Event: digit, Volume: 10, Duration: 400}.MarshalTo(pl)
+		c.send(t, from, &rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 101, SequenceNumber: seq, Timestamp: 8000 * uint32(seq), SSRC: uint32(from) + 1, Marker: true}, Payload: pl})
+	}
+	for i, leg := range []LegID{Agent, Customer} {
+		send(leg, 3, uint16(i+1))
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			t.Fatalf("sink for the %v digit did not return (deadlock?)", leg)
+		}
+		if s.Secure() != (leg == Agent) {
+			t.Fatalf("after the %v digit Secure() = %v", leg, s.Secure())
+		}
+	}
 }
