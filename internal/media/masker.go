@@ -27,6 +27,10 @@ const (
 	// quietMeanSquare is the power below which the delay line is quiet enough to drop the
 	// delay without an audible jump (about -45 dBm0).
 	quietMeanSquare = 120 * 120
+	// detectBack is how far back (in gate samples) the detector is replayed when the gate
+	// starts marking, and detectIdle how long it runs on after the last mark.
+	detectBack = 1024
+	detectIdle = 1600
 )
 
 // masker is the customer-to-agent stage that, in secure mode, holds audio in a delay line
@@ -75,6 +79,12 @@ type masker struct {
 
 	ramp     bool // fade the masking signal in and out (not needed for silence)
 	runSoFar int  // masked samples sent since the current masked run began
+
+	// The strict detector runs only around gate marks (see detect).
+	detOn     bool
+	detBase   int64 // gate index of detector sample 0
+	firstMark int64 // start of the current run of gate marks
+	recent    [detectBack]int16
 
 	lin     [maxPacket]int16
 	conceal [maxSamples]int16
@@ -146,9 +156,9 @@ func (m *masker) enter() {
 	}
 	m.state = maskOn
 	m.gate.Reset()
-	m.det.Reset()
+	m.detOn = false
 	m.pos, m.nsegs, m.have, m.concN = 0, 0, false, 0
-	m.lastEmitted, m.lastMarkEnd = -1, math.MinInt64/2
+	m.lastEmitted, m.lastMarkEnd, m.firstMark = -1, math.MinInt64/2, math.MaxInt64
 	m.maskNext = false
 	m.line.reset()
 
@@ -252,13 +262,48 @@ func (m *masker) audio(p *Packet, whole bool) {
 func (m *masker) feed(lin []int16, ts uint32) {
 	m.segs[m.nsegs%len(m.segs)] = segment{idx: m.pos, ts: ts, n: len(lin)}
 	m.nsegs++
+	start := m.pos
 	m.pos += int64(len(lin))
 	m.gate.Process(lin, m.mark)
+	for i, v := range lin {
+		m.recent[(start+int64(i))%int64(len(m.recent))] = v
+	}
+	m.detect(lin, start)
+}
+
+// detect runs the strict detector where it can find something: it is started when the gate
+// marks a stretch (from the start of the mark, replayed from the recent samples; the gate
+// marks from at least 10 ms before a tone's onset) and stopped after detectIdle samples
+// without marks. The gate is wider than any detector, so no digit the detector would report
+// elsewhere is missed, and speech costs no detector time. This affects reporting only;
+// masking is the gate's alone.
+func (m *masker) detect(lin []int16, start int64) {
+	if !m.detOn {
+		if m.firstMark >= m.pos || m.lastMarkEnd <= start-int64(len(m.recent)) {
+			return // no mark in the samples just fed
+		}
+		from := max(m.firstMark, m.pos-int64(len(m.recent)), 0)
+		m.det.Reset()
+		m.detOn, m.detBase = true, from
+		for i := from; i < m.pos; {
+			j := min(m.pos, i+int64(len(m.recent))-i%int64(len(m.recent)))
+			a, b := i%int64(len(m.recent)), i%int64(len(m.recent))+(j-i)
+			m.det.Process(m.recent[a:b], m.detected)
+			i = j
+		}
+		return
+	}
 	m.det.Process(lin, m.detected)
+	if m.pos-m.lastMarkEnd > detectIdle {
+		m.detOn = false
+	}
 }
 
 // mark is the gate's callback: flag the held samples in [start, end).
 func (m *masker) mark(start, end int64) {
+	if !m.detOn && (m.firstMark >= m.pos || start < m.firstMark || m.lastMarkEnd < start) {
+		m.firstMark = start // start of the current run of marks, where detection begins
+	}
 	if end > m.lastMarkEnd {
 		m.lastMarkEnd = end
 	}
@@ -275,8 +320,9 @@ func (m *masker) detected(ev dtmf.Event) {
 	if ev.Kind != dtmf.DigitStart || m.state != maskOn || m.onDigit == nil {
 		return
 	}
-	back := time.Duration(m.pos-ev.Sample) * time.Second / 8000
-	m.onDigit(ev.Digit, m.tsOf(ev.Sample), epoch.Add(time.Duration(m.now)-back))
+	idx := m.detBase + ev.Sample
+	back := time.Duration(m.pos-idx) * time.Second / 8000
+	m.onDigit(ev.Digit, m.tsOf(idx), epoch.Add(time.Duration(m.now)-back))
 }
 
 // tsOf maps a gate/detector sample index to the RTP timestamp it came with.
