@@ -308,19 +308,27 @@ func (d *Detector) analyse() {
 	}
 	sb.energy = e
 	t := tables
-	for k := 0; k < 8; k += 2 {
-		c0, c1 := t.coef[k], t.coef[k+1]
-		var a1, a2, b1, b2 float64
+	for k := 0; k < 8; k += 4 {
+		c0, c1, c2, c3 := t.coef[k], t.coef[k+1], t.coef[k+2], t.coef[k+3]
+		var a1, a2, b1, b2, d1, d2, e1, e2 float64
 		for _, x := range d.buf {
-			a0 := x + c0*a1 - a2
-			a2, a1 = a1, a0
-			b0 := x + c1*b1 - b2
-			b2, b1 = b1, b0
+			a1, a2 = x+c0*a1-a2, a1
+			b1, b2 = x+c1*b1-b2, b1
+			d1, d2 = x+c2*d1-d2, d1
+			e1, e2 = x+c3*e1-e2, e1
 		}
-		sb.x[k] = (complex(a1, 0) - t.wn[k]*complex(a2, 0)) * t.tail[k]
-		sb.x[k+1] = (complex(b1, 0) - t.wn[k+1]*complex(b2, 0)) * t.tail[k+1]
+		sb.x[k] = goertzelOut(a1, a2, t.wn[k], t.tail[k])
+		sb.x[k+1] = goertzelOut(b1, b2, t.wn[k+1], t.tail[k+1])
+		sb.x[k+2] = goertzelOut(d1, d2, t.wn[k+2], t.tail[k+2])
+		sb.x[k+3] = goertzelOut(e1, e2, t.wn[k+3], t.tail[k+3])
 	}
 	d.nsub++
+}
+
+// goertzelOut turns the last two Goertzel states into the DFT value referenced to the
+// block's first sample: X = e^{-iω(N-1)}·(s[N-1] - e^{-iω}·s[N-2]).
+func goertzelOut(s1, s2 float64, wn, tail complex128) complex128 {
+	return (complex(s1, 0) - wn*complex(s2, 0)) * tail
 }
 
 func (d *Detector) sub(i int64) *subBlock { return &d.hist[i%histSubs] }

@@ -82,28 +82,33 @@ func newGateTables() *gateTables {
 // every stretch of audio that carries (or may carry) DTMF tone energy, with margins for
 // ramps. It is not safe for concurrent use.
 type ToneGate struct {
-	cfg     GateConfig
-	minE    float64 // minimum tone energy estimate in a window, per group
-	twist   float64 // power ratio
-	buf     [gateSub]float64
-	nbuf    int
-	x       [gateSubs][gateBins]complex128
-	e       [gateSubs]float64
-	nsub    int64
-	pos     int64 // samples consumed
-	run     int   // consecutive tone-like windows
-	lowBin  int   // peak bins of the previous tone-like window
-	highBin int
+	cfg   GateConfig
+	minE  float64 // minimum tone energy estimate in a window, per group
+	twist float64 // power ratio
+	buf   [gateSub]float64
+	nbuf  int
+	x     [gateSubs][gateBins]complex128
+	e     [gateSubs]float64
+	nsub  int64
+	pos   int64 // samples consumed
+	run   int   // consecutive tone-like windows
+	// ph[k] = rot[k]^nsub: sub-block values are stored multiplied by it, so that a window's
+	// coherent DFT is the plain sum of its sub-blocks' values (times a common phase).
+	ph [gateBins]complex128
 }
 
 // NewToneGate returns a gate with the given sensitivity.
 func NewToneGate(cfg GateConfig) *ToneGate {
 	a := audio.SineAmplitude(cfg.MinLevelDBm0)
-	return &ToneGate{
+	g := &ToneGate{
 		cfg:   cfg,
 		minE:  a * a / 2 * gateSub * gateSubs,
 		twist: math.Pow(10, cfg.MaxTwistDB/10),
 	}
+	for k := range g.ph {
+		g.ph[k] = 1
+	}
+	return g
 }
 
 // Latency is the gate's decision delay in samples, at most 160 (20 ms).
@@ -145,42 +150,52 @@ func (g *ToneGate) analyse() {
 	}
 	g.e[slot] = e
 	t := gtables
-	for k := 0; k < gateBins; k += 2 {
-		c0, c1 := t.coef[k], t.coef[k+1]
-		var a1, a2, b1, b2 float64
+	for k := 0; k < gateBins; k += 4 {
+		c0, c1, c2, c3 := t.coef[k], t.coef[k+1], t.coef[k+2], t.coef[k+3]
+		var a1, a2, b1, b2, d1, d2, e1, e2 float64
 		for _, x := range g.buf {
-			a0 := x + c0*a1 - a2
-			a2, a1 = a1, a0
-			b0 := x + c1*b1 - b2
-			b2, b1 = b1, b0
+			a1, a2 = x+c0*a1-a2, a1
+			b1, b2 = x+c1*b1-b2, b1
+			d1, d2 = x+c2*d1-d2, d1
+			e1, e2 = x+c3*e1-e2, e1
 		}
-		g.x[slot][k] = (complex(a1, 0) - t.wn[k]*complex(a2, 0)) * t.tail[k]
-		g.x[slot][k+1] = (complex(b1, 0) - t.wn[k+1]*complex(b2, 0)) * t.tail[k+1]
+		g.x[slot][k] = goertzelOut(a1, a2, t.wn[k], t.tail[k]) * g.ph[k]
+		g.x[slot][k+1] = goertzelOut(b1, b2, t.wn[k+1], t.tail[k+1]) * g.ph[k+1]
+		g.x[slot][k+2] = goertzelOut(d1, d2, t.wn[k+2], t.tail[k+2]) * g.ph[k+2]
+		g.x[slot][k+3] = goertzelOut(e1, e2, t.wn[k+3], t.tail[k+3]) * g.ph[k+3]
+	}
+	for k := range g.ph {
+		g.ph[k] *= t.rot[k]
+	}
+	if g.nsub%1024 == 0 { // keep |ph| = 1 despite rounding
+		for k := range g.ph {
+			g.ph[k] /= complex(cmplx.Abs(g.ph[k]), 0)
+		}
 	}
 	g.nsub++
 }
 
 // toneLikely judges the window of the last gateSubs sub-blocks.
 func (g *ToneGate) toneLikely() bool {
-	t := gtables
 	var energy float64
 	for _, e := range g.e {
 		energy += e
 	}
+	if energy < g.minE/2 { // no bin can reach minE (|X|² <= W·energy)
+		g.run = 0
+		return false
+	}
 	var low, high float64
-	first := g.nsub - gateSubs
+	x := &g.x
 	for k := range gateBins {
-		var z complex128
-		rot := complex(1, 0)
-		for m := range int64(gateSubs) {
-			z += g.x[(first+m)%gateSubs][k] * rot
-			rot *= t.rot[k]
-		}
-		p := (real(z)*real(z) + imag(z)*imag(z)) * 2 / (gateSub * gateSubs) // energy of the tone
+		z := x[0][k] + x[1][k] + x[2][k] + x[3][k]
+		p := (real(z)*real(z) + imag(z)*imag(z)) * (2.0 / (gateSub * gateSubs)) // energy of the tone
 		if k < 8 {
-			low = math.Max(low, p)
-		} else {
-			high = math.Max(high, p)
+			if p > low {
+				low = p
+			}
+		} else if p > high {
+			high = p
 		}
 	}
 	ratio := g.cfg.MinToneRatio
