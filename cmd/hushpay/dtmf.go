@@ -87,6 +87,8 @@ type jsonTone struct {
 	Digit   string  `json:"digit"`
 	StartMS float64 `json:"start_ms"`
 	EndMS   float64 `json:"end_ms"`
+	// ConfirmedMS is when the detector was sure (its latency is ConfirmedMS - StartMS).
+	ConfirmedMS float64 `json:"confirmed_ms"`
 }
 
 func toMS(sample int64) float64 { return float64(sample) / 8 }
@@ -119,7 +121,7 @@ func dtmfDecode(ctx context.Context, args []string, stdout, stderr io.Writer) er
 			Digits     []jsonTone `json:"digits"`
 		}{pos[0], snd.Rate, snd.Format.String(), toMS(int64(len(x))), []jsonTone{}}
 		for _, t := range tones {
-			out.Digits = append(out.Digits, jsonTone{string(t.Digit), toMS(t.Start), toMS(t.End)})
+			out.Digits = append(out.Digits, jsonTone{string(t.Digit), toMS(t.Start), toMS(t.End), toMS(t.Confirmed)})
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

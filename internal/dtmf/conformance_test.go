@@ -64,7 +64,7 @@ func (s *signal) add(d byte, at, n int, o toneOpts) {
 // digits lays out each digit of ds as toneMS of tone and gapMS of silence after a lead-in.
 func digitsSignal(ds string, toneMS, gapMS float64, o toneOpts) *signal {
 	s := &signal{}
-	at := 80
+	at := leadIn
 	for i := 0; i < len(ds); i++ {
 		n := int(toneMS * 8)
 		s.add(ds[i], at, n, o)
@@ -75,6 +75,10 @@ func digitsSignal(ds string, toneMS, gapMS float64, o toneOpts) *signal {
 }
 
 func (s *signal) pad(n int) { s.samples = append(s.samples, make([]int16, n)...) }
+
+// leadIn is the silence before the first tone; TestConformance varies it so that tones fall
+// at every position relative to the detector's 34-sample analysis grid.
+var leadIn = 80
 
 // addNoise adds white Gaussian noise at the given level (deterministic per seed).
 func addNoise(x []int16, dBm0 float64, seed uint64) {
@@ -192,8 +196,18 @@ func q24Cases() []q24Case {
 }
 
 func TestConformance(t *testing.T) {
-	for _, c := range q24Cases() {
-		t.Run(c.name, func(t *testing.T) {
+	defer func() { leadIn = 80 }()
+	for _, lead := range []int{80, 91, 103, 114} {
+		leadIn = lead
+		for _, c := range q24Cases() {
+			checkConformance(t, fmt.Sprintf("%s (lead %d)", c.name, lead), c)
+		}
+	}
+}
+
+func checkConformance(t *testing.T, name string, c q24Case) {
+	{
+		t.Run(name, func(t *testing.T) {
 			got := decode(c.sig.samples, 160)
 			if !c.detect {
 				if len(got) != 0 {

@@ -115,6 +115,10 @@ type detectorTables struct {
 	rot   [8]complex128 // e^{-iωS}: advance of one sub-block
 	omega [8]float64
 	pairs [4][4]pairModel
+	// Whole blocks: the pair model, and how much a tone at frequency j leaks into bin k
+	// (X_k += P·leakA[j][k] + conj(P)·leakB[j][k]).
+	blockPairs   [4][4]pairModel
+	leakA, leakB [8][8]complex128
 }
 
 var tables = newDetectorTables()
@@ -133,6 +137,13 @@ func newDetectorTables() *detectorTables {
 	for r := range 4 {
 		for c := range 4 {
 			t.pairs[r][c] = newPairModel(t.omega[r], t.omega[4+c], subLen)
+			t.blockPairs[r][c] = newPairModel(t.omega[r], t.omega[4+c], subLen*blockSubs)
+		}
+	}
+	for j := range 8 {
+		for k := range 8 {
+			t.leakA[j][k] = dsum(t.omega[j]-t.omega[k], subLen*blockSubs)
+			t.leakB[j][k] = dsum(-(t.omega[j] + t.omega[k]), subLen*blockSubs)
 		}
 	}
 	return t
@@ -341,6 +352,7 @@ func (d *Detector) block() (digit byte, row, col int, ar, ac float64) {
 	first := d.nsub - blockSubs
 	t := tables
 	var pow [8]float64
+	var bx [8]complex128
 	var energy float64
 	for k := range 8 {
 		var z complex128
@@ -349,6 +361,7 @@ func (d *Detector) block() (digit byte, row, col int, ar, ac float64) {
 			z += d.sub(first + m).x[k] * rot
 			rot *= t.rot[k]
 		}
+		bx[k] = z
 		pow[k] = real(z)*real(z) + imag(z)*imag(z)
 	}
 	for m := range int64(blockSubs) {
@@ -360,7 +373,12 @@ func (d *Detector) block() (digit byte, row, col int, ar, ac float64) {
 	if pr < d.minBlockPow || pc < d.minBlockPow {
 		return 0, 0, 0, 0, 0
 	}
-	if pow[row2]*d.relPeak > pr || pow[4+col2]*d.relPeak > pc {
+	// Relative peak: the runner-up of each group, once the pair's own leakage into it is
+	// taken out (a strong row tone leaks into the column bins and would otherwise make a weak
+	// column tone look crowded), must stay RelativePeakDB below the best.
+	bpr, bpc := t.blockPairs[row][col].solve(bx[row], bx[4+col])
+	if d.residual(&bx, row2, row, col, bpr, bpc)*d.relPeak > pr ||
+		d.residual(&bx, 4+col2, row, col, bpr, bpc)*d.relPeak > pc {
 		return 0, 0, 0, 0, 0
 	}
 	// Remove the pair's mutual leakage, sub-block by sub-block.
@@ -408,6 +426,15 @@ func (d *Detector) block() (digit byte, row, col int, ar, ac float64) {
 		return 0, 0, 0, 0, 0
 	}
 	return keypad[row][col], row, col, math.Sqrt(mr), math.Sqrt(mc)
+}
+
+// residual returns the block power of bin k once the leakage of the pair's two tones (block
+// phasors pr, pc) is subtracted.
+func (d *Detector) residual(bx *[8]complex128, k, row, col int, pr, pc complex128) float64 {
+	t := tables
+	z := bx[k] - pr*t.leakA[row][k] - cmplx.Conj(pr)*t.leakB[row][k] -
+		pc*t.leakA[4+col][k] - cmplx.Conj(pc)*t.leakB[4+col][k]
+	return real(z)*real(z) + imag(z)*imag(z)
 }
 
 // deviation measures the tone's frequency offset from its phase advance over one

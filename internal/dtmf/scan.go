@@ -6,6 +6,7 @@ import "strings"
 type Tone struct {
 	Digit      byte
 	Start, End int64
+	Confirmed  int64 // sample at which the detector confirmed the digit
 }
 
 // DecodeAll runs a fresh detector with cfg over 8 kHz samples and returns every digit in
@@ -16,7 +17,7 @@ func DecodeAll(samples []int16, cfg DetectorConfig) []Tone {
 	emit := func(e Event) {
 		switch e.Kind {
 		case DigitStart:
-			tones = append(tones, Tone{Digit: e.Digit, Start: e.Sample, End: -1})
+			tones = append(tones, Tone{Digit: e.Digit, Start: e.Sample, End: -1, Confirmed: e.At})
 		case DigitEnd:
 			if n := len(tones); n > 0 && tones[n-1].End < 0 {
 				tones[n-1].End = max(e.Sample, tones[n-1].Start)
