@@ -131,7 +131,7 @@ func (d *direction) send(p *Packet) {
 		return
 	}
 	n += copy(p.out[n:], p.Payload)
-	if _, err := d.to.rtpConn.WriteToUDPAddrPort(p.out[:n], *dst); err != nil {
+	if err := d.to.rtpSock.sendTo(p.out[:n], *dst); err != nil {
 		d.stats.sendErrors.Add(1)
 		return
 	}

@@ -1,8 +1,6 @@
 package media
 
 import (
-	"errors"
-	"net"
 	"net/netip"
 	"sync/atomic"
 )
@@ -12,8 +10,9 @@ import (
 type Leg struct {
 	id       LegID
 	s        *Session
-	rtpConn  *net.UDPConn
-	rtcpConn *net.UDPConn // nil with rtcp-mux
+	rtpSock  *udpSocket
+	rtcpSock *udpSocket // nil with rtcp-mux
+	rtcpBuf  []byte     // datagram buffer of the RTCP socket
 	port     int
 
 	codecs     atomic.Pointer[codecTable]
@@ -36,14 +35,14 @@ func (l *Leg) LocalRTP() netip.AddrPort {
 // LocalRTCP is the address the peer sends RTCP to: the next port, or the RTP port itself
 // with rtcp-mux (RFC 5761).
 func (l *Leg) LocalRTCP() netip.AddrPort {
-	if l.rtcpConn == nil {
+	if l.rtcpSock == nil {
 		return l.LocalRTP()
 	}
 	return netip.AddrPortFrom(l.s.opts.Ports.IP(), uint16(l.port+1))
 }
 
 // RTCPMux reports whether RTCP shares the RTP port.
-func (l *Leg) RTCPMux() bool { return l.rtcpConn == nil }
+func (l *Leg) RTCPMux() bool { return l.rtcpSock == nil }
 
 // SetRemote sets where the peer wants media (from its SDP). With latching on, the relay
 // switches to the address packets really come from once they arrive. A zero rtcp address
@@ -52,7 +51,7 @@ func (l *Leg) SetRemote(rtp, rtcpAddr netip.AddrPort) {
 	rtp = unmap(rtp)
 	if !rtcpAddr.IsValid() {
 		rtcpAddr = rtp
-		if l.rtcpConn != nil {
+		if l.rtcpSock != nil {
 			rtcpAddr = netip.AddrPortFrom(rtp.Addr(), rtp.Port()+1)
 		}
 	}
@@ -125,48 +124,48 @@ func (l *Leg) latch(src netip.AddrPort, now int64, rtcpSock bool) bool {
 	return true
 }
 
-// readLoop serves one socket until it is closed. RTP sockets carry RTCP too with rtcp-mux.
-func (l *Leg) readLoop(conn *net.UDPConn, rtcpSock bool) {
-	defer l.s.wg.Done()
+// serveRTP handles one datagram on the RTP socket (RTP, or RTCP too with rtcp-mux).
+func (l *Leg) serveRTP(sock *udpSocket) {
 	d := l.s.dirs[l.id]
-	var rtcpBuf []byte
-	if rtcpSock {
-		rtcpBuf = make([]byte, maxPacket)
+	n, src, err := sock.recvFrom(d.p.buf[:])
+	if err != nil {
+		return
 	}
-	for {
-		buf := d.p.buf[:]
-		if rtcpSock {
-			buf = rtcpBuf
-		}
-		n, src, err := conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return
-			}
-			continue // ICMP errors and the like: keep serving
-		}
-		now := nanotime()
-		src = unmap(src)
-		b := buf[:n]
-		if rtcpSock || (l.rtcpConn == nil && isRTCP(b)) {
-			if l.latch(src, now, true) {
-				d.handleRTCP(b)
-			} else {
-				d.stats.foreign.Add(1)
-			}
-			continue
-		}
-		if !l.latch(src, now, false) {
+	now := nanotime()
+	src = unmap(src)
+	b := d.p.buf[:n]
+	if l.rtcpSock == nil && isRTCP(b) {
+		if l.latch(src, now, true) {
+			d.handleRTCP(b)
+		} else {
 			d.stats.foreign.Add(1)
-			continue
 		}
-		if l.rtcpConn == nil && l.s.opts.Latching {
-			// rtcp-mux: RTCP follows RTP.
-			if cur := l.remoteRTCP.Load(); cur == nil || *cur != src {
-				a := src
-				l.remoteRTCP.Store(&a)
-			}
+		return
+	}
+	if !l.latch(src, now, false) {
+		d.stats.foreign.Add(1)
+		return
+	}
+	if l.rtcpSock == nil && l.s.opts.Latching {
+		// rtcp-mux: RTCP follows RTP.
+		if cur := l.remoteRTCP.Load(); cur == nil || *cur != src {
+			a := src
+			l.remoteRTCP.Store(&a)
 		}
-		d.handle(n, now)
+	}
+	d.handle(n, now)
+}
+
+// serveRTCP handles one datagram on the RTCP socket.
+func (l *Leg) serveRTCP(sock *udpSocket) {
+	n, src, err := sock.recvFrom(l.rtcpBuf)
+	if err != nil {
+		return
+	}
+	d := l.s.dirs[l.id]
+	if l.latch(unmap(src), nanotime(), true) {
+		d.handleRTCP(l.rtcpBuf[:n])
+	} else {
+		d.stats.foreign.Add(1)
 	}
 }

@@ -2,7 +2,6 @@ package media
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"sync"
 )
@@ -34,7 +33,7 @@ func NewPortPool(ip netip.Addr, min, max int) (*PortPool, error) {
 func (p *PortPool) IP() netip.Addr { return p.ip }
 
 // sockets binds the RTP socket (and the RTCP one unless mux) on the next free pair.
-func (p *PortPool) sockets(mux bool) (rtpConn, rtcpConn *net.UDPConn, port int, err error) {
+func (p *PortPool) sockets(mux bool) (rtpSock, rtcpSock *udpSocket, port int, err error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	span := (p.max - p.min + 1) / 2
@@ -47,19 +46,19 @@ func (p *PortPool) sockets(mux bool) (rtpConn, rtcpConn *net.UDPConn, port int, 
 		if p.used[port] {
 			continue
 		}
-		rtpConn, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port))))
+		rtpSock, err = listenUDP(p.ip, port)
 		if err != nil {
 			continue // taken by another process
 		}
 		if !mux {
-			rtcpConn, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(p.ip, uint16(port+1))))
+			rtcpSock, err = listenUDP(p.ip, port+1)
 			if err != nil {
-				rtpConn.Close()
+				rtpSock.close()
 				continue
 			}
 		}
 		p.used[port] = true
-		return rtpConn, rtcpConn, port, nil
+		return rtpSock, rtcpSock, port, nil
 	}
 	return nil, nil, 0, fmt.Errorf("%w: %d-%d", ErrNoPorts, p.min, p.max)
 }

@@ -108,11 +108,11 @@ func (d *direction) handleRTCP(b []byte) {
 	if dst == nil {
 		return
 	}
-	conn := d.to.rtcpConn
-	if conn == nil {
-		conn = d.to.rtpConn // rtcp-mux
+	sock := d.to.rtcpSock
+	if sock == nil {
+		sock = d.to.rtpSock // rtcp-mux
 	}
-	if _, err := conn.WriteToUDPAddrPort(b, *dst); err != nil {
+	if err := sock.sendTo(b, *dst); err != nil {
 		d.stats.sendErrors.Add(1)
 		return
 	}

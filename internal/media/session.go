@@ -55,7 +55,6 @@ type Session struct {
 	dirs   [2]*direction // indexed by the receiving leg: dirs[Customer] is customer → agent
 	secure atomic.Bool
 	dedupe [2]deduper
-	wg     sync.WaitGroup
 	once   sync.Once
 	closed atomic.Bool
 	stop   func() bool
@@ -69,12 +68,12 @@ func NewSession(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s := &Session{opts: opts}
 	for i := range s.legs {
-		rtpConn, rtcpConn, port, err := opts.Ports.sockets(opts.RTCPMux)
+		rtpSock, rtcpSock, port, err := opts.Ports.sockets(opts.RTCPMux)
 		if err != nil {
 			s.Close()
 			return nil, err
 		}
-		s.legs[i] = &Leg{id: LegID(i), s: s, rtpConn: rtpConn, rtcpConn: rtcpConn, port: port}
+		s.legs[i] = &Leg{id: LegID(i), s: s, rtpSock: rtpSock, rtcpSock: rtcpSock, port: port, rtcpBuf: make([]byte, maxPacket)}
 	}
 	delay := int(opts.Delay * 8000 / time.Second)
 	m, err := newMasker(delay, opts.Mask, opts.DrainTimeout)
@@ -99,11 +98,13 @@ func NewSession(ctx context.Context, opts Options) (*Session, error) {
 	}
 	s.updatePTMaps()
 	for _, l := range s.legs {
-		s.wg.Add(1)
-		go l.readLoop(l.rtpConn, false)
-		if l.rtcpConn != nil {
-			s.wg.Add(1)
-			go l.readLoop(l.rtcpConn, true)
+		err := l.rtpSock.start(l.serveRTP)
+		if err == nil && l.rtcpSock != nil {
+			err = l.rtcpSock.start(l.serveRTCP)
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
 		}
 	}
 	s.stop = context.AfterFunc(ctx, func() { s.Close() })
@@ -210,7 +211,6 @@ func (s *Session) Close() error {
 			s.stop()
 		}
 		s.closeLegs()
-		s.wg.Wait()
 		for _, l := range s.legs {
 			if l != nil {
 				s.opts.Ports.release(l.port)
@@ -220,14 +220,25 @@ func (s *Session) Close() error {
 	return nil
 }
 
+// closeLegs stops serving every socket (waiting for datagrams being served), and only then
+// closes them, so no direction sends on a closed or reused descriptor.
 func (s *Session) closeLegs() {
 	for _, l := range s.legs {
 		if l == nil {
 			continue
 		}
-		l.rtpConn.Close()
-		if l.rtcpConn != nil {
-			l.rtcpConn.Close()
+		l.rtpSock.shutdown()
+		if l.rtcpSock != nil {
+			l.rtcpSock.shutdown()
+		}
+	}
+	for _, l := range s.legs {
+		if l == nil {
+			continue
+		}
+		l.rtpSock.close()
+		if l.rtcpSock != nil {
+			l.rtcpSock.close()
 		}
 	}
 }
