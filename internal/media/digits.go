@@ -63,7 +63,8 @@ type DigitEvent struct {
 
 // DigitSink receives key presses: the customer's in secure mode (the capture engine) and the
 // agent's outside secure mode. Digit is called from a media goroutine and must not block;
-// hand the event to a channel or a lock-protected queue.
+// hand the event to a channel or a lock-protected queue. It may call SetSecure, but not
+// Close (run that from another goroutine).
 type DigitSink interface {
 	Digit(DigitEvent)
 }

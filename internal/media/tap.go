@@ -8,7 +8,7 @@ import "github.com/pion/rtp"
 //
 // Packet is called from a media goroutine with buffers that are reused as soon as it
 // returns: copy what you keep, and do not block (a slow tap delays the call and, in secure
-// mode, makes the relay fail closed).
+// mode, makes the relay fail closed). It must not call Session.Close.
 type Tap interface {
 	Packet(from LegID, h *rtp.Header, payload []byte)
 }
