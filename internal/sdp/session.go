@@ -145,10 +145,12 @@ func parseMediaLine(v string) (*Media, error) {
 		if len(m.Formats) == 0 {
 			return nil, fmt.Errorf("RTP media line without payload types")
 		}
-		for _, pt := range m.Formats {
-			if n, err := strconv.Atoi(pt); err != nil || n < 0 || n > 127 {
+		for i, pt := range m.Formats {
+			n, err := strconv.Atoi(pt)
+			if err != nil || n < 0 || n > 127 {
 				return nil, fmt.Errorf("bad payload type %q", clipS(pt))
 			}
+			m.Formats[i] = strconv.Itoa(n) // canonical: "00" is payload type 0
 		}
 	}
 	return m, nil
