@@ -252,13 +252,16 @@ func (sc *signalCase) add(d byte, at, n int, o toneOpts) {
 
 func (sc *signalCase) pad(n int) { sc.samples = append(sc.samples, make([]int16, n)...) }
 
+// digitsCase lays out the digits with the given tone and gap durations; each gap is
+// lengthened by 0-33 samples (up to 4.1 ms) so that the tones fall at every position of the
+// decoders' block grids.
 func digitsCase(name, ds string, toneMS, gapMS float64, o toneOpts) *signalCase {
 	sc := &signalCase{name: name}
 	at := 800
 	for i := 0; i < len(ds); i++ {
 		n := int(toneMS * 8)
 		sc.add(ds[i], at, n, o)
-		at += n + int(gapMS*8)
+		at += n + int(gapMS*8) + (i*13)%34
 	}
 	sc.pad(800)
 	return sc
