@@ -25,8 +25,9 @@ type recvEvent struct {
 // timestamp of its start), so the first packet that arrives of any event reports the key
 // press, whichever packet it is and whether or not the marker bit survived, and later
 // packets with that timestamp are absorbed. A long event is segmented at a duration of 0xFFFF
-// (§2.5.1.3): a packet with the same event code, no marker, a timestamp up to 0xFFFF after an
-// unfinished event continues that key press rather than starting a new one. Events with codes
+// (§2.5.1.3): a packet with the same event code, no marker, and a timestamp 0xFFFF (or up to
+// 200 ms less) after an unfinished event continues that key press rather than starting a new
+// one. Events with codes
 // above 15 (flash and the other non-DTMF events of RFC 4734) are absorbed without a key press.
 type EventReceiver struct {
 	ev      [recvEvents]recvEvent
@@ -41,6 +42,11 @@ func NewEventReceiver() *EventReceiver { return &EventReceiver{} }
 
 // Reset forgets all events (for example after an SSRC change).
 func (r *EventReceiver) Reset() { *r = EventReceiver{} }
+
+// segmentSlack is how much shorter than 0xFFFF a segment of a long event may be: senders
+// that only report at whole packet intervals end a segment up to one interval early; 1600
+// timestamp units (200 ms at 8 kHz) covers any packet interval in use.
+const segmentSlack = 1600
 
 // seqStale is how far behind the highest sequence number a packet may be and still count.
 const seqStale = 1000
@@ -78,7 +84,7 @@ func (r *EventReceiver) Receive(seq uint16, ts uint32, marker bool, payload []by
 		for i := range r.ev {
 			ev := &r.ev[i]
 			if ev.used && !ev.ended && ev.code == e.Event {
-				if d := ts - ev.ts; d > 0 && d <= 0xFFFF {
+				if d := ts - ev.ts; d >= 0xFFFF-segmentSlack && d <= 0xFFFF {
 					continuation = true
 					ev.ended = true // the earlier segment is over
 					break

@@ -191,6 +191,17 @@ func TestEventReceiverIgnoresNonDigitsAndStale(t *testing.T) {
 	}
 }
 
+func TestEventReceiverSameDigitAfterLostEnd(t *testing.T) {
+	// '1' whose end packets are all lost, then '1' again 2 s later whose first packet (with
+	// the marker) is lost too: still two key presses.
+	a := press(t, '1', 1000, 800)
+	b := press(t, '1', 17000, 800)
+	pk := packets(t, 1, a[:len(a)-3], b[1:])
+	if got := digitsOf(receive(t, pk)); got != "11" {
+		t.Fatalf("got %q, want 11", got)
+	}
+}
+
 func FuzzEventReceiver(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 0, 0, 1, 5, 10, 0, 160})
 	f.Add([]byte{0, 1, 0, 0, 0, 1, 11, 0x8A, 3, 32})
