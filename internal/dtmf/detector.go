@@ -15,7 +15,8 @@ import (
 // spandsp uses), so blocks overlap and a verdict comes every 4.25 ms. A block carries a digit
 // when:
 //   - the strongest row and column (from the block's coherent DFT, 78 Hz resolution) are both
-//     above the minimum level and stand out from the second row/column by RelativePeakDB;
+//     above the minimum level and stand out by RelativePeakDB from the second row/column once
+//     the pair's own leakage into those bins is subtracted;
 //   - after removing the two tones' leakage into each other (a 4x4 least-squares solve per
 //     sub-block), the tones explain at least EnergyRatio of the block's energy (speech, music
 //     and noise fail this);

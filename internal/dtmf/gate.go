@@ -121,6 +121,13 @@ func (g *ToneGate) Reset() { *g = *NewToneGate(g.cfg) }
 // masked. Guarantee: once Process has been given samples up to index N (exclusive), every
 // tone-bearing sample with index < N-Latency() lies in a range already reported. Ranges may
 // overlap or repeat; callers merge them.
+//
+// The guarantee holds for every tone within the envelope DefaultGateConfig is built for
+// (per-tone levels down to -45 dBm0, twist up to ±12 dB, ±5 % off frequency, 10 ms and
+// longer, 5 ms ramps, on silence or noise). A tone keyed while the customer talks louder is
+// covered wherever it carries a fair share of the energy; stretches of a few milliseconds
+// drowned in speech can escape, never enough for a detector to recover the digit (the
+// talk-off tests mask such audio and run ours, spandsp and multimon-ng over it).
 func (g *ToneGate) Process(samples []int16, mark func(start, end int64)) {
 	for len(samples) > 0 {
 		n := copy16(g.buf[g.nbuf:], samples)
