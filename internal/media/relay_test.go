@@ -223,9 +223,17 @@ func runScenario(t *testing.T, sc scenario, opts Options) {
 			}
 		}
 	}
-	assertNoDigits(t, window)
+	switch opts.Mask.Mode {
+	case dtmf.MaskDigit:
+		assertOnlyDigit(t, window, opts.Mask.Digit)
+	default:
+		assertNoDigits(t, window)
+	}
 	ref := makeStream(t, sc.totalMS, sc.ptimeMS, sc.noiseDBm0, nil, 11)
 	floor := maxOf(toneLevels(ref.samples[from:to]))
+	if opts.Mask.Mode == dtmf.MaskNoise || opts.Mask.Mode == dtmf.MaskDigit {
+		floor = 0 // the masking signal itself has energy in the band; the detectors decide
+	}
 	if lvs := toneLevels(window, present[from:to]); maxOf(lvs) > floor+6 {
 		for i, lv := range lvs {
 			if lv > floor+6 {
@@ -300,6 +308,38 @@ func assertNoDigits(t *testing.T, s []int16) {
 		if len(tones) > 0 {
 			t.Errorf("%s found %s in agent-side audio while secure", name, toneString(tones))
 		}
+	}
+}
+
+// assertOnlyDigit: in mask mode digit, the detectors find nothing but the mask digit.
+func assertOnlyDigit(t *testing.T, s []int16, mask byte) {
+	t.Helper()
+	det := dtmf.NewDetector(dtmf.DefaultDetectorConfig())
+	det.Process(s, func(e dtmf.Event) {
+		if e.Kind == dtmf.DigitStart && e.Digit != mask {
+			t.Errorf("our detector found %q in agent-side audio while secure (mask %q)", e.Digit, mask)
+		}
+	})
+	for name, tones := range runPeers(t, s) {
+		for _, x := range tones {
+			if x.Digit != mask {
+				t.Errorf("%s found %q in agent-side audio while secure (mask %q)", name, x.Digit, mask)
+			}
+		}
+	}
+}
+
+// TestMaskModes runs a call with digits through every masking signal.
+func TestMaskModes(t *testing.T) {
+	sc := scenario{name: "modes", ptimeMS: 20, lossPct: 1, noiseDBm0: -55,
+		digits: []digitSpec{{digit: '2', atMS: 500, durMS: 80, levelDBm: -10}, {digit: '9', atMS: 700, durMS: 80, levelDBm: -10}, {digit: '2', atMS: 900, durMS: 80, levelDBm: -10}},
+		onMS: 300, offMS: 1300, wantSecure: "292", totalMS: 1700}
+	for _, mode := range []dtmf.MaskMode{dtmf.MaskTone, dtmf.MaskDigit, dtmf.MaskSilence, dtmf.MaskNoise} {
+		t.Run(string(mode), func(t *testing.T) {
+			opts := testOptions()
+			opts.Mask = dtmf.MaskConfig{Mode: mode, Digit: '#', FreqHz: 440, LevelDBm0: -20}
+			runScenario(t, sc, opts)
+		})
 	}
 }
 
