@@ -333,7 +333,7 @@ func assertOnlyDigit(t *testing.T, s []int16, mask byte) {
 func TestMaskModes(t *testing.T) {
 	sc := scenario{name: "modes", ptimeMS: 20, lossPct: 1, noiseDBm0: -55,
 		digits: []digitSpec{{digit: '2', atMS: 500, durMS: 80, levelDBm: -10}, {digit: '9', atMS: 700, durMS: 80, levelDBm: -10}, {digit: '2', atMS: 900, durMS: 80, levelDBm: -10}},
-		onMS: 300, offMS: 1300, wantSecure: "292", totalMS: 1700}
+		onMS:   300, offMS: 1300, wantSecure: "292", totalMS: 1700}
 	for _, mode := range []dtmf.MaskMode{dtmf.MaskTone, dtmf.MaskDigit, dtmf.MaskSilence, dtmf.MaskNoise} {
 		t.Run(string(mode), func(t *testing.T) {
 			opts := testOptions()
