@@ -7,6 +7,7 @@ import "fmt"
 // it cannot decode, broken padding — is dropped and the direction fails closed.
 type classifyStage struct{ dir *direction }
 
+// HandleRTP implements stage.
 func (s classifyStage) HandleRTP(p *Packet) error {
 	t := s.dir.from.codecs.Load()
 	p.kind = kindUnknown
@@ -52,6 +53,7 @@ type lagStage struct {
 // slower than ours does not read as growing lag.
 const lagDrift = 200e-6
 
+// HandleRTP implements stage.
 func (s *lagStage) HandleRTP(p *Packet) error {
 	if !p.secure {
 		s.have = false

@@ -7,6 +7,7 @@ import "fmt"
 // dropped, so the agent's side renders plain noise whatever spectrum the sender described.
 type cnStage struct{}
 
+// HandleRTP implements stage.
 func (cnStage) HandleRTP(p *Packet) error {
 	if !p.secure || p.kind != kindCN {
 		return nil

@@ -16,6 +16,7 @@ const (
 	Agent
 )
 
+// String names the leg ("customer" or "agent").
 func (l LegID) String() string {
 	if l == Customer {
 		return "customer"
@@ -36,6 +37,7 @@ const (
 	SIPInfo
 )
 
+// String names the transport as in logs and events: inband, rfc4733 or sip-info.
 func (t Transport) String() string {
 	switch t {
 	case Inband:

@@ -38,6 +38,7 @@ type eventStage struct {
 	reportFn, ignoreFn func(dtmf.KeyPress) // bound once: no allocation per packet
 }
 
+// HandleRTP implements stage.
 func (s *eventStage) HandleRTP(p *Packet) error {
 	if p.kind != kindEvent {
 		return nil

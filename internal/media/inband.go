@@ -26,6 +26,7 @@ func newInbandStage(d *direction) *inbandStage {
 	return s
 }
 
+// HandleRTP implements stage.
 func (s *inbandStage) HandleRTP(p *Packet) error {
 	if !p.kind.audio() {
 		return nil

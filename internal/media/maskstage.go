@@ -10,6 +10,7 @@ type maskStage struct {
 	m   *masker
 }
 
+// HandleRTP implements stage.
 func (s maskStage) HandleRTP(p *Packet) error {
 	if p.synth {
 		return nil

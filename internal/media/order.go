@@ -70,6 +70,7 @@ type orderStage struct {
 	t   orderTracker
 }
 
+// HandleRTP implements stage.
 func (s *orderStage) HandleRTP(p *Packet) error {
 	a := s.t.classify(p.Header.SSRC, p.Header.SequenceNumber)
 	if p.secure && (a == late || a == duplicate) {

@@ -4,6 +4,7 @@ package media
 // (dynamic numbers such as telephone-event may differ between the legs).
 type ptStage struct{ dir *direction }
 
+// HandleRTP implements stage.
 func (s ptStage) HandleRTP(p *Packet) error {
 	if m := s.dir.ptmap.Load(); m != nil {
 		p.Header.PayloadType = m[p.Header.PayloadType&0x7f]
@@ -15,6 +16,7 @@ func (s ptStage) HandleRTP(p *Packet) error {
 // the RTCP rewriter needs.
 type seqStage struct{ dir *direction }
 
+// HandleRTP implements stage.
 func (s seqStage) HandleRTP(p *Packet) error {
 	d := s.dir
 	if p.Header.SSRC != d.seqSSRC {
@@ -32,6 +34,7 @@ func (s seqStage) HandleRTP(p *Packet) error {
 // tapStage shows the recorder each packet as it leaves.
 type tapStage struct{ dir *direction }
 
+// HandleRTP implements stage.
 func (s tapStage) HandleRTP(p *Packet) error {
 	if t := s.dir.session.opts.Tap; t != nil {
 		t.Packet(s.dir.fromID, &p.Header, p.Payload)

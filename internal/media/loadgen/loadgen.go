@@ -55,6 +55,7 @@ type Result struct {
 	LoadAvg          string // /proc/loadavg at the end
 }
 
+// String is the one-line summary the bench prints.
 func (r Result) String() string {
 	return fmt.Sprintf("calls=%d cpu=%.2fs cpu/call-min=%.4fs loss=%.4f%% p50=%s p99=%s max=%s sent=%d recv=%d gen-cpu=%.2fs",
 		r.Calls, r.RelayCPU, r.CPUPerCallMinute, r.Loss*100, r.P50, r.P99, r.Max, r.Sent, r.Received, r.GeneratorCPU)
