@@ -16,12 +16,19 @@ const fillerIdx = -1
 // delayLine is the FIFO of samples held back in secure mode so the tone gate can decide
 // about each sample before it is sent. It allocates once.
 type delayLine struct {
-	e    []lineEntry
+	e    []lineEntry // power-of-two length
+	mask int
 	head int
 	n    int
 }
 
-func newDelayLine(capacity int) delayLine { return delayLine{e: make([]lineEntry, capacity)} }
+func newDelayLine(capacity int) delayLine {
+	size := 1
+	for size < capacity {
+		size <<= 1
+	}
+	return delayLine{e: make([]lineEntry, size), mask: size - 1}
+}
 
 func (l *delayLine) reset() { l.head, l.n = 0, 0 }
 
@@ -29,15 +36,15 @@ func (l *delayLine) len() int { return l.n }
 
 // push appends a sample; the caller keeps len within capacity.
 func (l *delayLine) push(e lineEntry) {
-	l.e[(l.head+l.n)%len(l.e)] = e
+	l.e[(l.head+l.n)&l.mask] = e
 	l.n++
 }
 
-func (l *delayLine) at(i int) *lineEntry { return &l.e[(l.head+i)%len(l.e)] }
+func (l *delayLine) at(i int) *lineEntry { return &l.e[(l.head+i)&l.mask] }
 
 func (l *delayLine) pop() lineEntry {
 	e := l.e[l.head]
-	l.head = (l.head + 1) % len(l.e)
+	l.head = (l.head + 1) & l.mask
 	l.n--
 	return e
 }
