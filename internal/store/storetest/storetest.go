@@ -8,8 +8,10 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -118,4 +120,64 @@ func Exec(t testing.TB, b Backend, query string) error {
 	defer db.Close()
 	_, err = db.Exec(query)
 	return err
+}
+
+// Dump returns the text of every row of every table of the backend's database, one row a
+// line, as "table: col=value …" (to scan what is at rest for card data).
+func Dump(t testing.TB, b Backend) string {
+	t.Helper()
+	driver, listTables := "pgx", `SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1`
+	if b.Name == store.DriverSQLite {
+		driver, listTables = "sqlite", `SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1`
+	}
+	db, err := sql.Open(driver, b.Where)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(listTables)
+	if err != nil {
+		t.Fatalf("dump: %v", err)
+	}
+	var tables []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			t.Fatal(err)
+		}
+		tables = append(tables, name)
+	}
+	rows.Close()
+	if len(tables) < 5 {
+		t.Fatalf("dump: only %d tables found: %v", len(tables), tables)
+	}
+	var out strings.Builder
+	for _, tbl := range tables {
+		rows, err := db.Query(`SELECT * FROM "` + tbl + `"`)
+		if err != nil {
+			t.Fatalf("dump %s: %v", tbl, err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			out.WriteString(tbl + ":")
+			for i, c := range cols {
+				v := vals[i]
+				if b, ok := v.([]byte); ok {
+					v = string(b)
+				}
+				fmt.Fprintf(&out, " %s=%v", c, v)
+			}
+			out.WriteByte('\n')
+		}
+		rows.Close()
+	}
+	return out.String()
 }
