@@ -28,8 +28,9 @@ import (
 //     amplitude drop, so the limit is the same at 697 Hz and at 1633 Hz);
 //   - the two measured frequencies are not in a 2:1 or 3:2 ratio (harmonics of one note).
 // ConfirmBlocks consecutive blocks with the same digit confirm it (4 blocks span 204 samples,
-// 25.5 ms: tones under 20 ms can never be confirmed, and confirmation comes 26-28.5 ms after
-// onset); EndBlocks blocks without it end it (bridging drop-outs of 10 ms, separating digits
+// 25.5 ms: tones under 20 ms can never be confirmed), or one block fewer once the tone's
+// estimated onset lies MinDurationMS (22 ms) back, so confirmation comes 22-28.5 ms after the
+// onset; EndBlocks blocks without it end it (bridging drop-outs of 10 ms, separating digits
 // by gaps of 20 ms and more). Start and end are then estimated to the sample from how full the
 // sub-blocks at the tone's edges are.
 
@@ -51,6 +52,7 @@ type DetectorConfig struct {
 	Steadiness     float64 // min/max amplitude of each tone over a block's sub-blocks
 	FreqTolerance  float64 // accepted relative frequency deviation of each tone
 	ConfirmBlocks  int     // consecutive blocks that confirm a digit
+	MinDurationMS  float64 // confirm one block before ConfirmBlocks once the tone lasted this long
 	EndBlocks      int     // consecutive blocks without the digit that end it
 }
 
@@ -65,6 +67,7 @@ func DefaultDetectorConfig() DetectorConfig {
 		Steadiness:     0.7,
 		FreqTolerance:  0.025,
 		ConfirmBlocks:  4,
+		MinDurationMS:  22,
 		EndBlocks:      6,
 	}
 }
@@ -505,13 +508,18 @@ func (d *Detector) judge(emit func(Event)) {
 		d.cand, d.candCount, d.candFirst = digit, 0, last-blockSubs+1
 	}
 	d.candCount++
-	if d.candCount < d.cfg.ConfirmBlocks {
+	if d.candCount < d.cfg.ConfirmBlocks-1 {
+		return
+	}
+	d.curRow, d.curCol, d.ampR, d.ampC = row, col, ar, ac // for the edge estimate
+	onset := d.onset()
+	// One block early when the tone has provably lasted MinDurationMS already.
+	if d.candCount < d.cfg.ConfirmBlocks && float64(d.nsub*subLen-onset) < d.cfg.MinDurationMS*8 {
 		return
 	}
 	d.cur, d.curLast, d.misses = digit, last, 0
-	d.curRow, d.curCol, d.ampR, d.ampC = row, col, ar, ac
 	d.cand, d.candCount = 0, 0
-	emit(Event{Kind: DigitStart, Digit: digit, Sample: d.onset(), At: d.nsub * subLen})
+	emit(Event{Kind: DigitStart, Digit: digit, Sample: onset, At: d.nsub * subLen})
 }
 
 // fill returns how full of the current tone sub-block i is, 0-1 (its phasor amplitudes over
