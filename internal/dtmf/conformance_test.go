@@ -175,6 +175,16 @@ func q24Cases() []q24Case {
 		addNoise(s.samples, -20+3.01-15, 9)
 		add("noise SNR 15 dB, twist 6 dB", true, s)
 	}
+	for i, ms := range []float64{15, 19} {
+		s := digitsSignal(all, ms, 60, toneOpts{levelDBm0: -10})
+		addNoise(s.samples, -10+3.01-15, uint64(20+i))
+		add(fmt.Sprintf("duration %g ms in noise SNR 15 dB", ms), false, s)
+	}
+	{
+		s := digitsSignal(all, 40, 40, toneOpts{levelDBm0: -20, twistDB: 4})
+		addNoise(s.samples, -20+3.01-15, 31)
+		add("duration 40 ms, gap 40 ms, reverse twist 4 dB, noise SNR 15 dB", true, s)
+	}
 	{
 		x := make([]int16, 8000*10)
 		addNoise(x, -10, 3)
