@@ -45,6 +45,8 @@ type Result struct {
 	RemoteRTCP netip.AddrPort
 	// Direction of the audio stream as the sender wrote it.
 	Direction Direction
+	// RTCPMux says whether the sender's description carried a=rtcp-mux (RFC 5761).
+	RTCPMux bool
 	// CannotSecure is non-empty when the audio cannot be decoded by the relay (no PCMU or
 	// PCMA offered, SRTP): the call is relayed untouched and secure mode is refused.
 	CannotSecure string
@@ -77,6 +79,7 @@ func (s *Session) Apply(r Rewrite) (Result, error) {
 		res.RemoteRTCP = netip.AddrPortFrom(addr.Unmap(), uint16(p))
 	}
 	res.Direction = s.Direction(audio)
+	res.RTCPMux = audio.RTCPMux()
 
 	codecs := audio.Codecs()
 	switch {

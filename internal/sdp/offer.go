@@ -1,0 +1,38 @@
+package sdp
+
+import (
+	"net/netip"
+	"strconv"
+)
+
+// NewOffer returns Hushpay's own offer for a relay leg: PCMU, PCMA and telephone-event
+// (RFC 4733 §7.1.1, events 0-16), 20 ms packets, sendrecv. It is used towards the upstream
+// when the caller's INVITE carried no offer (RFC 3261 §13.2.1, offer in the 2xx), and
+// towards the caller in that case. id is the o= session ID and version (RFC 4566 §5.2).
+func NewOffer(addr netip.Addr, port, rtcpPort int, mux bool, id uint64) *Session {
+	ids := strconv.FormatUint(id, 10)
+	c := connectionValue(addr)
+	s := &Session{Lines: []Line{
+		{'v', "0"},
+		{'o', "hushpay " + ids + " " + ids + " " + c},
+		{'s', "hushpay"},
+		{'c', c},
+		{'t', "0 0"},
+	}}
+	m := &Media{Kind: "audio", Port: port, Proto: "RTP/AVP", Formats: []string{"0", "8", "101"}, Lines: []Line{
+		{'a', "rtpmap:0 PCMU/8000"},
+		{'a', "rtpmap:8 PCMA/8000"},
+		{'a', "rtpmap:101 telephone-event/8000"},
+		{'a', "fmtp:101 0-16"},
+		{'a', "ptime:20"},
+		{'a', "sendrecv"},
+	}}
+	switch {
+	case mux:
+		m.Lines = append(m.Lines, Line{'a', "rtcp-mux"})
+	case rtcpPort != 0 && rtcpPort != port+1:
+		m.Lines = append(m.Lines, Line{'a', "rtcp:" + strconv.Itoa(rtcpPort)})
+	}
+	s.Media = []*Media{m}
+	return s
+}

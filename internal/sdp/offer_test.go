@@ -1,0 +1,21 @@
+package sdp
+
+import (
+	"net/netip"
+	"testing"
+)
+
+func TestNewOffer(t *testing.T) {
+	o := NewOffer(netip.MustParseAddr("192.0.2.1"), 20000, 20000, true, 7)
+	s, err := Parse(o.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := s.Audio()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if names(a.Codecs()) != "PCMU, PCMA, telephone-event" || !a.RTCPMux() || a.Port != 20000 {
+		t.Fatalf("offer %s", o.Marshal())
+	}
+}
