@@ -265,7 +265,9 @@ func toneDigits(ts []tone) string {
 }
 
 // gateCases are the tones the gate must cover beyond the must-detect set: everything any
-// detector we know might hear, with margins (-45 dBm0, ±12 dB twist, ±5 %, 10 ms, ramps).
+// detector we know might hear, with margins: ±12 dB twist down to -45 dBm0 for the weaker
+// tone (spandsp and our detector stop at -42 dBm0), ±6 dB and 20 ms down to -70 dBm0
+// (multimon-ng has no level floor, but needs about 20 ms), ±5 %, 10 ms, ramps.
 func gateCases() []q24Case {
 	var cs []q24Case
 	for _, c := range q24Cases() {
@@ -274,10 +276,14 @@ func gateCases() []q24Case {
 		}
 	}
 	add := func(name string, s *signal) { cs = append(cs, q24Case{name, true, s}) }
-	for _, lvl := range []float64{-45, -30, -3} {
-		for _, tw := range []float64{-12, 0, 12} {
+	for _, lvl := range []float64{-70, -45, -30, -3} {
+		twists, durations := []float64{-12, 0, 12}, []float64{10, 40}
+		if lvl < -45 { // multimon-ng territory only: ±6 dB, and it needs 20 ms
+			twists, durations = []float64{-6, 0, 6}, []float64{20, 40}
+		}
+		for _, tw := range twists {
 			for _, dev := range []float64{-0.05, 0, 0.05} {
-				for _, ms := range []float64{10, 40} {
+				for _, ms := range durations {
 					// lvl is the weaker tone's level (the louder one at -3 dBm0 at most)
 					o := toneOpts{levelDBm0: lvl + math.Abs(tw)/2, twistDB: tw, lowDev: dev, highDev: -dev}
 					if lvl == -3 {
