@@ -98,6 +98,12 @@ type harness struct {
 
 func newHarness(t *testing.T, mod ...func(*payment.Options)) *harness {
 	t.Helper()
+	return newHarnessConn(t, nil, mod...)
+}
+
+// newHarnessConn uses conn as the connector (the test gateway when nil).
+func newHarnessConn(t *testing.T, conn payment.Connector, mod ...func(*payment.Options)) *harness {
+	t.Helper()
 	h := &harness{t: t, repo: paymenttest.NewMemRepo(), gw: testgateway.New(0),
 		clock: &fakeClock{now: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}, logs: &bytes.Buffer{},
 		secure: map[string]bool{}}
@@ -127,7 +133,10 @@ func newHarness(t *testing.T, mod ...func(*payment.Options)) *harness {
 	for _, m := range mod {
 		m(&opts)
 	}
-	h.svc, err = payment.NewService(h.repo, h.gw, opts)
+	if conn == nil {
+		conn = h.gw
+	}
+	h.svc, err = payment.NewService(h.repo, conn, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
