@@ -271,7 +271,10 @@ func toneDigits(ts []tone) string {
 func gateCases() []q24Case {
 	var cs []q24Case
 	for _, c := range q24Cases() {
-		if c.detect {
+		// Every signal of the suite that holds tones the gate's envelope covers: the
+		// must-detect ones, and the must-reject ones too (off frequency, strong twist, quiet,
+		// short): a detector other than ours might still hear them.
+		if len(c.sig.tones) > 0 && c.name != "duration 5 ms" {
 			cs = append(cs, c)
 		}
 	}
