@@ -100,6 +100,19 @@ func TestDTMFScan(t *testing.T) {
 	}
 	golden(t, "dtmf_scan.golden", strings.ReplaceAll(out, dir, "DIR"))
 
+	// A recording cut short is scanned as far as it goes, with a warning.
+	b, err := os.ReadFile(filepath.Join(dir, "call1.wav"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := filepath.Join(t.TempDir(), "cut.wav")
+	if err := os.WriteFile(cut, b[:len(b)-1000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, _ := runCLI("dtmf", "scan", cut); code != 1 || !strings.Contains(out, "warning") || !strings.Contains(out, "CARD-LIKE") {
+		t.Errorf("truncated file: exit %d\n%s", code, out)
+	}
+
 	// An unreadable file, and nothing card-like: exit 2.
 	bad := filepath.Join(dir, "broken.wav")
 	if err := os.WriteFile(bad, []byte("RIFF\x00\x00"), 0o644); err != nil {
