@@ -123,8 +123,15 @@ func (g *Gen) Close() {
 // generator.
 func (g *Gen) Run(ctx context.Context, eps []Endpoint) (Result, error) {
 	defer g.Close()
+	for i := range g.byPort {
+		g.byPort[i] = -1
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	for i, ep := range eps {
+		// The customer's packets leave the relay from the port the agent sends to, and the
+		// other way round.
+		g.byPort[ep.Agent.Port()] = int32(2 * i)
+		g.byPort[ep.Customer.Port()] = int32(2*i + 1)
 		c := &call{offset: r.IntN(loopLen)}
 		c.ep[0] = net.UDPAddrFromAddrPort(ep.Customer)
 		c.ep[1] = net.UDPAddrFromAddrPort(ep.Agent)
@@ -148,6 +155,11 @@ type Gen struct {
 	calls []*call
 	conns [2][]*net.UDPConn
 	pcs   [2][]*ipv4.PacketConn
+
+	// byPort maps the relay port a packet comes from to the call and the side that sent it
+	// (2*call+side, -1 for none): a relay may rewrite SSRCs (rtpengine does when it
+	// transcodes), so packets are told apart by where they come from.
+	byPort [65536]int32
 
 	measuring atomic.Bool
 	sent      atomic.Uint64
@@ -294,11 +306,15 @@ func (g *Gen) receive(pc *ipv4.PacketConn) {
 			if len(b) < 12 || b[1]&0x7f >= 72 && b[1]&0x7f <= 76 { // RTCP
 				continue
 			}
-			ssrc := binary.BigEndian.Uint32(b[8:])
-			ci, side := int(ssrc/2), int(ssrc%2)
-			if ci >= len(g.calls) {
+			ua, ok := m.Addr.(*net.UDPAddr)
+			if !ok {
 				continue
 			}
+			id := g.byPort[ua.Port]
+			if id < 0 {
+				continue
+			}
+			ci, side := int(id/2), int(id%2)
 			c := g.calls[ci]
 			seq := binary.BigEndian.Uint16(b[2:])
 			sent := c.sentAt[side][seq%ring].Load()
