@@ -225,3 +225,14 @@ func FuzzEventReceiver(f *testing.F) {
 		}
 	})
 }
+
+func TestEventReceiverTimestampWrap(t *testing.T) {
+	a := press(t, '9', 0xFFFFFE00, 800) // its packets cross the wrap? no: same timestamp
+	b := press(t, '8', 0x00000300, 800) // after the wrap
+	pk := packets(t, 0xFFF0, a, b)      // sequence numbers wrap too
+	// deliver b's first packets before a's end packets
+	pk[len(a)-1], pk[len(a)] = pk[len(a)], pk[len(a)-1]
+	if got := digitsOf(receive(t, pk)); got != "98" {
+		t.Fatalf("got %q, want 98", got)
+	}
+}
