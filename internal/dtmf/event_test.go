@@ -227,7 +227,7 @@ func FuzzEventReceiver(f *testing.F) {
 }
 
 func TestEventReceiverTimestampWrap(t *testing.T) {
-	a := press(t, '9', 0xFFFFFE00, 800) // its packets cross the wrap? no: same timestamp
+	a := press(t, '9', 0xFFFFFE00, 800) // just before the RTP timestamp wraps
 	b := press(t, '8', 0x00000300, 800) // after the wrap
 	pk := packets(t, 0xFFF0, a, b)      // sequence numbers wrap too
 	// deliver b's first packets before a's end packets
