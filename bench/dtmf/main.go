@@ -315,10 +315,10 @@ func signalSet() []category {
 		digitsCase("tn12", all, 50, 50, toneOpts{level: -10, twist: -12}),
 		digitsCase("tr8", all, 50, 50, toneOpts{level: -10, twist: 8}))
 	var lv []*signalCase
-	for _, l := range []float64{-3, -20, -32, -36} {
+	for _, l := range []float64{3, 0, -3, -20, -32, -36} {
 		lv = append(lv, digitsCase("lv", all, 50, 50, toneOpts{level: l}))
 	}
-	cat("levels -3, -20, -32, -36 dBm0 per tone", true, lv...)
+	cat("levels +3 and 0 (clipped), -3, -20, -32, -36 dBm0 per tone", true, lv...)
 	cat("levels -50, -55 dBm0 per tone", false,
 		digitsCase("lv50", all, 50, 50, toneOpts{level: -50}), digitsCase("lv55", all, 50, 50, toneOpts{level: -55}))
 	cat("durations 40, 45 ms", true, digitsCase("d40", all, 40, 60, nom), digitsCase("d45", all, 45, 60, nom))

@@ -131,9 +131,10 @@ func q24Cases() []q24Case {
 	add("twist normal 8 dB at -26 dBm0", true, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -26, twistDB: -8}))
 	add("twist normal 12 dB", false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -10, twistDB: -12}))
 	add("twist reverse 8 dB", false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -10, twistDB: 8}))
-	// Levels per tone: the loudest pair G.711 carries without clipping (-3 dBm0 per tone:
-	// two tones at +3 dBm0 each would need twice full scale) down to -32 dBm0 and beyond.
-	for _, l := range []float64{-3, -10, -20, -26, -32, -36, -40} {
+	// Levels per tone from +3 dBm0 down to -32 dBm0 and beyond. The loudest pair G.711
+	// carries without clipping is -2.9 dBm0 per tone; at 0 and +3 dBm0 the sum is clipped at
+	// full scale (as a real codec would), and must still be heard.
+	for _, l := range []float64{3, 0, -3, -10, -20, -26, -32, -36, -40} {
 		add(fmt.Sprintf("level %g dBm0", l), true, digitsSignal(all, 50, 50, toneOpts{levelDBm0: l}))
 	}
 	add("level -55 dBm0", false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -55}))
