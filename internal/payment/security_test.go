@@ -149,8 +149,8 @@ func runCardThrough(t *testing.T, h *harness, e *errs, pan, cvv string) {
 	_, err := h.svc.ResetField(ctx, s.Tenant, s.ID, capture.FieldCardNumber)
 	e.add(err)
 	keys(pan + "#")
-	keys("1330")             // invalid month
-	keys("1230")             // valid expiry
+	keys("1330")                 // invalid month
+	keys("1230")                 // valid expiry
 	keys(cvv[:len(cvv)-1] + "#") // too short
 	// The agent keys digits on their side: never captured.
 	for i := 0; i < len(pan); i++ {
@@ -328,7 +328,12 @@ func TestSecurityNoCardDataEmitted(t *testing.T) {
 			}
 			h := newHarnessConn(t, conn)
 			e := &errs{}
-			for _, c := range securityCards {
+			cards := securityCards
+			if !strings.HasSuffix(st.name, "/ok") {
+				// Fault paths: one approving and one declining card keep the suite fast.
+				cards = []struct{ pan, cvv string }{securityCards[0], securityCards[1], securityCards[8]}
+			}
+			for _, c := range cards {
 				if st.pre != nil {
 					st.pre(h)
 				}
