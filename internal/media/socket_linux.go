@@ -13,12 +13,14 @@ import (
 	"unsafe"
 )
 
-// The relay serves its sockets from a few poller goroutines, one epoll instance each,
-// instead of a goroutine per socket: under load the Go network poller is consulted only when
-// a P runs out of work, which delays packets by milliseconds, and each packet would cost a
-// goroutine wake-up and an extra EAGAIN read. A poller blocks in epoll_wait and serves each
-// readable socket at once with one non-blocking recvfrom (level-triggered: a socket with more
-// queued is reported again). Sockets are raw file descriptors, unknown to the Go poller.
+// The relay serves its sockets from a few poller goroutines (one per CPU the Go runtime
+// uses) sharing one epoll instance, instead of a goroutine per socket: each packet would
+// otherwise cost a goroutine wake-up and an extra EAGAIN read. A poller blocks in
+// epoll_wait and serves each readable socket at once with one non-blocking recvfrom. Sockets
+// are registered EPOLLONESHOT and re-armed after each datagram, so a socket is served by one
+// poller at a time while any idle poller can take any socket (a poller the kernel has
+// preempted holds up one socket, not half of them). Sockets are raw file descriptors,
+// unknown to the Go poller.
 
 // udpSocket is one bound, non-blocking UDP socket served by a poller.
 type udpSocket struct {
@@ -60,13 +62,13 @@ func listenUDP(ip netip.Addr, port int) (*udpSocket, error) {
 // start registers the socket with a poller; serve runs for each datagram.
 func (s *udpSocket) start(serve func(*udpSocket)) error {
 	s.serve = serve
-	p := nextPoller()
+	p := thePoller()
 	if s.fd >= len(pollers.socks) {
 		return fmt.Errorf("media: descriptor %d beyond the open-file limit", s.fd)
 	}
 	s.poller = p
 	pollers.socks[s.fd].Store(s)
-	ev := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(s.fd)}
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLONESHOT, Fd: int32(s.fd)}
 	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, s.fd, &ev); err != nil {
 		pollers.socks[s.fd].Store(nil)
 		return fmt.Errorf("media: epoll add: %w", err)
@@ -144,14 +146,12 @@ type poller struct {
 
 var pollers struct {
 	once  sync.Once
-	ps    []*poller
-	next  atomic.Uint32
+	p     *poller
 	socks []atomic.Pointer[udpSocket] // by descriptor, up to the open-file limit
 }
 
-// nextPoller returns the pollers round robin, starting them (one per CPU the Go runtime
-// uses) on first use.
-func nextPoller() *poller {
+// thePoller returns the shared epoll instance, starting its goroutines on first use.
+func thePoller() *poller {
 	pollers.once.Do(func() {
 		var lim syscall.Rlimit
 		n := 1 << 16
@@ -159,21 +159,20 @@ func nextPoller() *poller {
 			n = int(min(lim.Cur, 1<<20))
 		}
 		pollers.socks = make([]atomic.Pointer[udpSocket], n)
+		fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+		if err != nil {
+			panic(fmt.Sprintf("media: epoll_create1: %v", err))
+		}
+		pollers.p = &poller{epfd: fd}
 		for range max(1, runtime.GOMAXPROCS(0)) {
-			fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
-			if err != nil {
-				panic(fmt.Sprintf("media: epoll_create1: %v", err))
-			}
-			p := &poller{epfd: fd}
-			pollers.ps = append(pollers.ps, p)
-			go p.loop()
+			go pollers.p.loop()
 		}
 	})
-	return pollers.ps[int(pollers.next.Add(1))%len(pollers.ps)]
+	return pollers.p
 }
 
 func (p *poller) loop() {
-	events := make([]syscall.EpollEvent, 256)
+	events := make([]syscall.EpollEvent, 64)
 	for {
 		n, err := syscall.EpollWait(p.epfd, events, -1)
 		if err != nil {
@@ -191,6 +190,9 @@ func (p *poller) loop() {
 			s.mu.Lock()
 			if !s.closed {
 				s.serve(s)
+				// Re-arm (one-shot): the socket may be reported to any poller again.
+				ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLONESHOT, Fd: int32(fd)}
+				syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_MOD, fd, &ev)
 			}
 			s.mu.Unlock()
 		}
