@@ -109,7 +109,7 @@ func (s *Service) expire(lv *live) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := s.storeCapture(ctx, lv, captureEvents(ch), false); err != nil {
+	if _, err := s.storeCapture(ctx, lv, nil, captureEvents(ch), false); err != nil {
 		s.log.Error("payment: store capture timeout", "session", lv.id, "err", err)
 	}
 	s.schedule(lv)
@@ -127,9 +127,9 @@ func capturable(st Status) bool {
 // storeCapture writes the live machine's view into the session with the given event
 // types' events. Called with lv.mu held. requireSecure refuses the change when the
 // session is not in secure mode.
-func (s *Service) storeCapture(ctx context.Context, lv *live, mk func(v capture.View) []*Event, requireSecure bool) (*Session, error) {
+func (s *Service) storeCapture(ctx context.Context, lv *live, first *Session, mk func(v capture.View) []*Event, requireSecure bool) (*Session, error) {
 	view := lv.m.View()
-	return s.update(ctx, lv.tenant, lv.id, func(sess *Session) ([]*Event, error) {
+	return s.updateFrom(ctx, lv.tenant, lv.id, first, func(sess *Session) ([]*Event, error) {
 		if !capturable(sess.Status) {
 			return nil, fmt.Errorf("%w: session is %s", ErrWrongState, sess.Status)
 		}
@@ -208,6 +208,11 @@ func (s *Service) captureOp(ctx context.Context, tenant, id string, op func(m *c
 	if err != nil {
 		return nil, err
 	}
+	return s.captureOpOn(ctx, sess, op)
+}
+
+// captureOpOn is captureOp on a session just read.
+func (s *Service) captureOpOn(ctx context.Context, sess *Session, op func(m *capture.Machine, now time.Time) (capture.Change, error)) (*Session, error) {
 	if !capturable(sess.Status) {
 		return nil, fmt.Errorf("%w: session is %s", ErrWrongState, sess.Status)
 	}
@@ -226,7 +231,7 @@ func (s *Service) captureOp(ctx context.Context, tenant, id string, op func(m *c
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrWrongState, err)
 	}
-	out, err := s.storeCapture(ctx, lv, func(v capture.View) []*Event { return s.stamp(changeEvents(ch, v)) }, true)
+	out, err := s.storeCapture(ctx, lv, sess, func(v capture.View) []*Event { return s.stamp(changeEvents(ch, v)) }, true)
 	s.schedule(lv)
 	return out, err
 }
@@ -281,7 +286,7 @@ func (s *Service) Digit(ctx context.Context, callID string, d byte, src Source) 
 	if !sess.Secure {
 		return fmt.Errorf("%w: %w", ErrIgnored, ErrNotSecure)
 	}
-	_, err = s.captureOp(ctx, sess.Tenant, sess.ID, func(m *capture.Machine, now time.Time) (capture.Change, error) {
+	_, err = s.captureOpOn(ctx, sess, func(m *capture.Machine, now time.Time) (capture.Change, error) {
 		ch, err := m.Key(d, now)
 		if err == nil && ch.Kind == capture.ChangeNone {
 			err = capture.ErrNoActiveField // an empty terminator: nothing to store
@@ -294,24 +299,13 @@ func (s *Service) Digit(ctx context.Context, callID string, d byte, src Source) 
 	return err
 }
 
-// sessionForCall returns the active session paired with the call.
+// sessionForCall returns the active session paired with the call (read fresh: pairing
+// and secure state can change on any node).
 func (s *Service) sessionForCall(ctx context.Context, callID string) (*Session, error) {
-	s.mu.Lock()
-	id, ok := s.calls[callID]
-	s.mu.Unlock()
-	if ok {
-		// The cached pairing may be stale (another node, a finished session): check it.
-		if sess, err := s.repo.FindActive(ctx, PairByCallID, callID); err == nil && sess.ID == id {
-			return sess, nil
-		}
-	}
 	sess, err := s.repo.FindActive(ctx, PairByCallID, callID)
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.calls[callID] = sess.ID
-	s.mu.Unlock()
 	return sess, nil
 }
 
@@ -391,9 +385,6 @@ func (s *Service) pair(ctx context.Context, tenant, id, callID string, secure bo
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	s.calls[callID] = sess.ID
-	s.mu.Unlock()
 	if secure && sess.Secure {
 		s.secureChanged(callID, true)
 		return s.autoStart(ctx, sess)
@@ -490,7 +481,6 @@ func (s *Service) SetSecure(ctx context.Context, tenant, id string, on bool) (*S
 func (s *Service) CallEnded(ctx context.Context, callID string) error {
 	s.mu.Lock()
 	delete(s.agent, callID)
-	delete(s.calls, callID)
 	s.mu.Unlock()
 	sess, err := s.repo.FindActive(ctx, PairByCallID, callID)
 	if errors.Is(err, ErrNotFound) {

@@ -58,7 +58,6 @@ type Service struct {
 
 	mu    sync.Mutex
 	lives map[string]*live  // session ID → card data held on this node
-	calls map[string]string // call ID → session ID paired on this node
 	agent map[string][]byte // call ID → agent-side digits keyed towards a call reference
 }
 
@@ -104,7 +103,7 @@ func NewService(repo Repository, conn Connector, opts Options) (*Service, error)
 	}
 	return &Service{
 		repo: repo, conn: conn, opts: opts, clock: opts.Clock, log: opts.Logger,
-		lives: map[string]*live{}, calls: map[string]string{}, agent: map[string][]byte{},
+		lives: map[string]*live{}, agent: map[string][]byte{},
 	}, nil
 }
 
@@ -142,10 +141,20 @@ func (s *Service) emit(evs []*Event) {
 // (ErrConflict). fn may run more than once and must only change the session it is given.
 // When fn returns no events nothing is stored.
 func (s *Service) update(ctx context.Context, tenant, id string, fn func(*Session) ([]*Event, error)) (*Session, error) {
+	return s.updateFrom(ctx, tenant, id, nil, fn)
+}
+
+// updateFrom is update starting from a session the caller has just read (nil: read it),
+// saving a read on the common path; a stale copy costs one ErrConflict and a re-read.
+func (s *Service) updateFrom(ctx context.Context, tenant, id string, first *Session, fn func(*Session) ([]*Event, error)) (*Session, error) {
 	for try := 0; ; try++ {
-		sess, err := s.repo.GetSession(ctx, tenant, id)
-		if err != nil {
-			return nil, err
+		sess := first
+		first = nil
+		if sess == nil {
+			var err error
+			if sess, err = s.repo.GetSession(ctx, tenant, id); err != nil {
+				return nil, err
+			}
 		}
 		evs, err := fn(sess)
 		if err != nil {
