@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -403,5 +404,53 @@ func TestSinkMayCallBack(t *testing.T) {
 		if s.Secure() != (leg == Agent) {
 			t.Fatalf("after the %v digit Secure() = %v", leg, s.Secure())
 		}
+	}
+}
+
+// TestTapSeesWhatLeaves: the recorder's tap gets exactly the packets the agent and the
+// customer receive, masked, in both directions.
+func TestTapSeesWhatLeaves(t *testing.T) {
+	opts := testOptions()
+	var mu sync.Mutex
+	tapped := map[LegID][]rtp.Packet{}
+	opts.Tap = TapFunc(func(from LegID, h *rtp.Header, payload []byte) {
+		mu.Lock()
+		tapped[from] = append(tapped[from], rtp.Packet{Header: *h, Payload: append([]byte(nil), payload...)})
+		mu.Unlock()
+	})
+	c := newCall(t, opts)
+	if err := c.s.SetSecure(true); err != nil {
+		t.Fatal(err)
+	}
+	st := makeStream(t, 1000, 20, -55, []digitSpec{{digit: '7', atMS: 300, durMS: 90, levelDBm: -10}}, 8)
+	back := makeStream(t, 1000, 20, -40, nil, 9)
+	back.ssrc = 99
+	for i := 0; i < st.packets(); i++ {
+		c.send(t, Customer, st.packet(i))
+		c.send(t, Agent, back.packet(i))
+		if i%8 == 0 {
+			c.agent.waitFor(t, i)
+		}
+	}
+	c.agent.waitFor(t, st.packets())
+	c.customer.waitFor(t, back.packets())
+	mu.Lock()
+	defer mu.Unlock()
+	for from, ph := range map[LegID]*phone{Customer: c.agent, Agent: c.customer} {
+		got := ph.packets()
+		if len(got) != len(tapped[from]) {
+			t.Fatalf("from %v: tap saw %d packets, peer got %d", from, len(tapped[from]), len(got))
+		}
+		for i := range got {
+			a, _ := got[i].Marshal()
+			b, _ := tapped[from][i].Marshal()
+			if !bytes.Equal(a, b) {
+				t.Fatalf("from %v packet %d: tap and peer differ", from, i)
+			}
+		}
+	}
+	assertNoDigits(t, agentAudio(tapped[Customer], st.ts0, len(st.samples)))
+	if c.sink.string(Customer) != "7" {
+		t.Fatalf("sink got %q", c.sink.string(Customer))
 	}
 }
