@@ -139,6 +139,24 @@ func q24Cases() []q24Case {
 	}
 	add("level -55 dBm0", false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -55}))
 	add("level -50 dBm0", false, digitsSignal(all, 50, 50, toneOpts{levelDBm0: -50}))
+	// Two keys pressed at once (a third tone 3 dB below the pair) is not a digit.
+	{
+		s := &signal{}
+		at := leadIn
+		for i := 0; i < len(all); i++ {
+			d := all[i]
+			s.add(d, at, 400, nominal)
+			lo, hi, _ := DigitFreqs(d)
+			third := ToneSpec{LowHz: RowFreqs[(rowIndex(lo)+1)%4], LowDBm0: -13}
+			if i%2 == 1 {
+				third = ToneSpec{HighHz: ColFreqs[(colIndex(hi)+2)%4], HighDBm0: -13}
+			}
+			s.samples = AddTone(s.samples, 8000, at, 400, third)
+			at += 800
+		}
+		s.pad(400)
+		add("two keys at once (third tone 3 dB down)", false, s)
+	}
 	// Durations: detect 40 ms and longer, never under 20 ms.
 	for _, ms := range []float64{40, 45, 60, 200} {
 		add(fmt.Sprintf("duration %g ms", ms), true, digitsSignal(all, ms, 60, nominal))
@@ -247,6 +265,24 @@ func checkConformance(t *testing.T, name string, c q24Case) {
 			}
 		})
 	}
+}
+
+func rowIndex(f float64) int {
+	for i, r := range RowFreqs {
+		if r == f {
+			return i
+		}
+	}
+	return -1
+}
+
+func colIndex(f float64) int {
+	for i, r := range ColFreqs {
+		if r == f {
+			return i
+		}
+	}
+	return -1
 }
 
 func foundDigits(f []found) string {
