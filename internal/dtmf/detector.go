@@ -448,7 +448,7 @@ func (d *Detector) residual(bx *[8]complex128, k, row, col int, pr, pc complex12
 func (d *Detector) deviation(adv complex128, k int) (hz float64, ok bool) {
 	dev := cmplx.Phase(adv * tables.rot[k])
 	df := dev * fs / (2 * math.Pi * subLen)
-	return df, math.Abs(df) <= d.freqTol*RowOrColFreq(k)
+	return df, math.Abs(df) <= d.freqTol*toneFreq(k)
 }
 
 // harmonic reports whether the measured column/row frequency ratio is, within 0.6 %, 2 or
@@ -459,8 +459,8 @@ func harmonic(ratio float64) bool {
 	return math.Abs(ratio/2-1) < 0.006 || math.Abs(ratio/1.5-1) < 0.006
 }
 
-// RowOrColFreq returns frequency k of the 8 (4 rows then 4 columns).
-func RowOrColFreq(k int) float64 {
+// toneFreq returns frequency k of the 8 (4 rows then 4 columns).
+func toneFreq(k int) float64 {
 	if k < 4 {
 		return RowFreqs[k]
 	}

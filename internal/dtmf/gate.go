@@ -61,7 +61,7 @@ var gtables = newGateTables()
 
 // gateFreq returns bin k's frequency: bins 0-7 are the low group, 8-15 the high group.
 func gateFreq(k int) float64 {
-	f := RowOrColFreq(k / 2)
+	f := toneFreq(k / 2)
 	if k%2 == 0 {
 		return f * 0.97
 	}
