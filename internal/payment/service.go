@@ -253,12 +253,29 @@ func (s *Service) Create(ctx context.Context, req CreateRequest) (sess *Session,
 				return nil, false, err
 			}
 			return sameRequest(old, &req)
-		case errors.Is(err, ErrPairingInUse) && try < 10 && req.CallID == "" && req.Header == "":
-			continue // call reference collision: draw another
+		case errors.Is(err, ErrPairingInUse) && try < 20 && !s.pairingTaken(ctx, &req):
+			continue // the random call reference collided: draw another
 		default:
 			return nil, false, err
 		}
 	}
+}
+
+// pairingTaken reports whether the call ID or header asked for is already paired with an
+// active session (so that a pairing conflict is not the random call reference's).
+func (s *Service) pairingTaken(ctx context.Context, req *CreateRequest) bool {
+	for _, p := range []struct {
+		kind  PairingKind
+		value string
+	}{{PairByCallID, req.CallID}, {PairByHeader, req.Header}} {
+		if p.value == "" {
+			continue
+		}
+		if _, err := s.repo.FindActive(ctx, p.kind, p.value); !errors.Is(err, ErrNotFound) {
+			return true
+		}
+	}
+	return false
 }
 
 // sameRequest returns old when req asks for the same session, else ErrIdempotencyMismatch.

@@ -2,6 +2,7 @@ package payment_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -533,5 +534,33 @@ func TestResolvePendingAfterCrash(t *testing.T) {
 	h.key("c2", "42424242424242421230847")
 	if _, err := svc2.Pay(ctx, s2.Tenant, s2.ID); !errors.Is(err, payment.ErrNoCardData) {
 		t.Fatalf("pay on another node: %v", err)
+	}
+}
+
+func TestCreatePairingConflicts(t *testing.T) {
+	// With 4-digit call references and many active sessions, references collide and are
+	// drawn again, also when the request pairs a call at once.
+	h := newHarness(t, func(o *payment.Options) { o.CallRefDigits = 4 })
+	refs := map[string]bool{}
+	for i := range 300 {
+		s := h.create(payment.CreateRequest{CallID: fmt.Sprintf("call-%d", i), Header: fmt.Sprintf("hdr-%d", i)})
+		if refs[s.Pairing.CallRef] {
+			t.Fatalf("call reference %s given twice", s.Pairing.CallRef)
+		}
+		refs[s.Pairing.CallRef] = true
+	}
+	// A call already paired with an active session cannot be paired again.
+	_, _, err := h.svc.Create(ctx, payment.CreateRequest{Tenant: "t1", IdempotencyKey: "dup-call", Amount: 1, Currency: "GBP", CallID: "call-7"})
+	if !errors.Is(err, payment.ErrPairingInUse) {
+		t.Fatalf("second session on call-7: %v", err)
+	}
+	_, _, err = h.svc.Create(ctx, payment.CreateRequest{Tenant: "t1", IdempotencyKey: "dup-hdr", Amount: 1, Currency: "GBP", Header: "hdr-9"})
+	if !errors.Is(err, payment.ErrPairingInUse) {
+		t.Fatalf("second session with hdr-9: %v", err)
+	}
+	// Pairing by header value.
+	s, err := h.svc.PairCall(ctx, payment.PairByHeader, "hdr-11", "call-11")
+	if err != nil || s.Pairing.CallID != "call-11" {
+		t.Fatalf("%+v %v", s, err)
 	}
 }
