@@ -9,6 +9,7 @@ import (
 // Media configures the RTP relay and the masking of key tones in secure mode.
 type Media struct {
 	Bind         string        `yaml:"bind" default:"0.0.0.0" doc:"Local IP address the RTP and RTCP sockets of every call leg bind to."`
+	Advertise    string        `yaml:"advertise" default:"" doc:"IP address written into SDP for the relay's ports (the public address behind NAT); empty means the bind address."`
 	PortMin      int           `yaml:"port_min" default:"20000" doc:"Lowest UDP port for RTP and RTCP."`
 	PortMax      int           `yaml:"port_max" default:"30000" doc:"Highest UDP port for RTP and RTCP."`
 	RTCPMux      bool          `yaml:"rtcp_mux" default:"false" doc:"Carry RTCP on the RTP port of each leg (RFC 5761) instead of on the next port; the SIP layer can override it per call."`
@@ -36,6 +37,11 @@ func (m *Media) validate() error {
 	}
 	if _, err := netip.ParseAddr(m.Bind); err != nil {
 		return fmt.Errorf("bind %q: %w", m.Bind, err)
+	}
+	if m.Advertise != "" {
+		if a, err := netip.ParseAddr(m.Advertise); err != nil || a.IsUnspecified() {
+			return fmt.Errorf("advertise %q: want a unicast IP address", m.Advertise)
+		}
 	}
 	if m.LatchTimeout <= 0 {
 		return errorf("latch_timeout %s: want > 0", m.LatchTimeout)

@@ -13,6 +13,9 @@ func TestMediaValidate(t *testing.T) {
 	}{
 		{name: "defaults", edit: func(*Media) {}},
 		{name: "bad bind", edit: func(m *Media) { m.Bind = "localhost" }, wantErr: true},
+		{name: "advertise", edit: func(m *Media) { m.Advertise = "203.0.113.7" }},
+		{name: "advertise unspecified", edit: func(m *Media) { m.Advertise = "0.0.0.0" }, wantErr: true},
+		{name: "advertise not an address", edit: func(m *Media) { m.Advertise = "pbx.example" }, wantErr: true},
 		{name: "ports reversed", edit: func(m *Media) { m.PortMin, m.PortMax = 30000, 20000 }, wantErr: true},
 		{name: "privileged port", edit: func(m *Media) { m.PortMin = 80 }, wantErr: true},
 		{name: "zero latch timeout", edit: func(m *Media) { m.LatchTimeout = 0 }, wantErr: true},

@@ -27,9 +27,10 @@ type Leg struct {
 // ID says which side of the call this leg is.
 func (l *Leg) ID() LegID { return l.id }
 
-// LocalRTP is the address the peer sends RTP to (for the SDP the SIP layer writes).
+// LocalRTP is the address the peer sends RTP to (for the SDP the SIP layer writes): the
+// advertised address if one is configured, else the bound one.
 func (l *Leg) LocalRTP() netip.AddrPort {
-	return netip.AddrPortFrom(l.s.opts.Ports.IP(), uint16(l.port))
+	return netip.AddrPortFrom(l.s.localIP(), uint16(l.port))
 }
 
 // LocalRTCP is the address the peer sends RTCP to: the next port, or the RTP port itself
@@ -38,7 +39,7 @@ func (l *Leg) LocalRTCP() netip.AddrPort {
 	if l.rtcpSock == nil {
 		return l.LocalRTP()
 	}
-	return netip.AddrPortFrom(l.s.opts.Ports.IP(), uint16(l.port+1))
+	return netip.AddrPortFrom(l.s.localIP(), uint16(l.port+1))
 }
 
 // RTCPMux reports whether RTCP shares the RTP port.
@@ -168,4 +169,11 @@ func (l *Leg) serveRTCP(sock *udpSocket) {
 	} else {
 		d.stats.foreign.Add(1)
 	}
+}
+
+func (s *Session) localIP() netip.Addr {
+	if s.opts.Advertise.IsValid() {
+		return s.opts.Advertise
+	}
+	return s.opts.Ports.IP()
 }

@@ -24,8 +24,13 @@ func OptionsFromConfig(c config.Media, pool *PortPool) Options {
 	if len(c.Mask.Digit) == 1 {
 		digit = c.Mask.Digit[0]
 	}
+	var adv netip.Addr
+	if c.Advertise != "" {
+		adv, _ = netip.ParseAddr(c.Advertise) // validated by the config package
+	}
 	return Options{
 		Ports:        pool,
+		Advertise:    adv,
 		RTCPMux:      c.RTCPMux,
 		Latching:     c.Latching,
 		LatchTimeout: c.LatchTimeout,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,6 +16,7 @@ import (
 // of a node; OptionsFromConfig builds it from the configuration file.
 type Options struct {
 	Ports        *PortPool
+	Advertise    netip.Addr    // address for the SDP (LocalRTP/LocalRTCP); zero: the pool's bind address
 	RTCPMux      bool          // one port per leg for RTP and RTCP (RFC 5761)
 	Latching     bool          // symmetric RTP: answer to where packets come from
 	LatchTimeout time.Duration // silence of the latched source before another may take over
