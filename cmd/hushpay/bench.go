@@ -44,13 +44,14 @@ func runBenchMedia(ctx context.Context, args []string, stdout, stderr io.Writer)
 	sockets := fs.Int("sockets", 4, "generator sockets per side")
 	rtpengine := fs.String("rtpengine", "rtpengine", "rtpengine binary")
 	delayMS := fs.Int("rtpengine-delay", 20, "rtpengine delay buffer in ms (DTMF-security)")
+	nice := fs.Int("nice", 10, "niceness the generator takes after starting the relay, so the relay under test gets the CPU first (0 keeps it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *calls < 1 || *duration <= 0 {
 		return fmt.Errorf("%w: --calls and --duration must be positive", errUsage)
 	}
-	cfg := loadgen.Config{Calls: *calls, Duration: *duration, Warmup: *warmup, DigitsEvery: *digits, Sockets: *sockets}
+	cfg := loadgen.Config{Calls: *calls, Duration: *duration, Warmup: *warmup, DigitsEvery: *digits, Sockets: *sockets, Nice: *nice}
 	fmt.Fprintf(stdout, "machine: %d cpus, %s, load %s\n", runtime.NumCPU(), cpuModel(), loadAvg())
 	var results []namedResult
 	if *target == "hushpay" || *target == "both" {
