@@ -38,10 +38,10 @@ type MediaState string
 
 // Media states.
 const (
-	MediaNone     MediaState = "none"     // no media negotiated yet
-	MediaActive   MediaState = "active"   // both sides send to the relay
-	MediaHeld     MediaState = "held"     // one side put the call on hold (sendonly/inactive)
-	MediaEarly    MediaState = "early"    // early media (183) flowing
+	MediaNone   MediaState = "none"   // no media negotiated yet
+	MediaActive MediaState = "active" // both sides send to the relay
+	MediaHeld   MediaState = "held"   // one side put the call on hold (sendonly/inactive)
+	MediaEarly  MediaState = "early"  // early media (183) flowing
 )
 
 // Call is a snapshot of one call as the registry shows it.

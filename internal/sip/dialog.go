@@ -89,23 +89,46 @@ func (s *Server) hangup(c *call, customer, agent bool, reason string) {
 		n++
 		go func() { s.byeAgent(c, dcs); done <- struct{}{} }()
 	}
-	if customer && dss != nil {
+	if customer && dss != nil && state != StateAnswered {
+		// Not answered yet: a final response ends the INVITE. Not waited for, since
+		// sipgo holds it until the caller's ACK (or timer H).
+		go func() { _ = dss.Respond(sip.StatusRequestTerminated, "Request Terminated", nil) }()
+	} else if customer && dss != nil {
 		n++
 		go func() {
 			defer func() { done <- struct{}{} }()
 			ctx, cancel := context.WithTimeout(context.Background(), operationTimeout)
 			defer cancel()
-			if state != StateAnswered {
-				_ = dss.Respond(sip.StatusRequestTerminated, "Request Terminated", nil)
-				return
-			}
-			if err := dss.Bye(ctx); err != nil {
-				s.log.Debug("sip: BYE to caller", "call", c.id, "err", err)
-			}
+			s.byeCustomer(ctx, c, dss)
 		}()
 	}
 	for ; n > 0; n-- {
 		<-done
+	}
+}
+
+// byeCustomer sends BYE on the caller's dialog (RFC 3261 §15.1.1). It is built here rather
+// than with DialogServerSession.Bye, which waits for the ACK of the 200 OK: a caller that
+// never acknowledged is exactly one to hang up on now.
+func (s *Server) byeCustomer(ctx context.Context, c *call, dss *sipgo.DialogServerSession) {
+	bye := sip.NewRequest(sip.BYE, remoteTarget(dss.InviteRequest.Contact(), dss.InviteRequest.Recipient))
+	tx, err := dss.TransactionRequest(ctx, bye)
+	if err != nil {
+		s.log.Debug("sip: BYE to caller", "call", c.id, "err", err)
+		return
+	}
+	defer tx.Terminate()
+	for {
+		select {
+		case r := <-tx.Responses():
+			if !r.IsProvisional() {
+				return
+			}
+		case <-tx.Done():
+			return
+		case <-ctx.Done():
+			return
+		}
 	}
 }
 

@@ -291,12 +291,12 @@ func (s *Server) runInline(c *call, req *sip.Request, tx sip.ServerTransaction, 
 		}
 		return
 	}
-	s.answered(c, dss, dcs, lateOffer)
+	s.answered(c, tx, dss, dcs, lateOffer)
 }
 
 // answered completes the call once the upstream sent 2xx: ACK it, answer the caller, and
 // wait for the caller's ACK (missing-ACK timeout ends the call).
-func (s *Server) answered(c *call, dss *sipgo.DialogServerSession, dcs *sipgo.DialogClientSession, lateOffer bool) {
+func (s *Server) answered(c *call, tx sip.ServerTransaction, dss *sipgo.DialogServerSession, dcs *sipgo.DialogClientSession, lateOffer bool) {
 	res := dcs.InviteResponse
 	var body []byte
 	var err error
@@ -340,23 +340,44 @@ func (s *Server) answered(c *call, dss *sipgo.DialogServerSession, dcs *sipgo.Di
 		c.media = MediaActive
 	}
 	c.mu.Unlock()
+	if ok.Contact() == nil {
+		ok.AppendHeader(sip.HeaderClone(&s.dua.ContactHDR))
+	}
+	// The dialog's InviteResponse is set here, under the call's lock, before anyone can
+	// build an in-dialog request from it (they take dss under the same lock).
+	c.mu.Lock()
+	dss.InviteResponse = ok
+	c.mu.Unlock()
 	s.reg.notify(EventUpdated, c)
-	// WriteResponse retransmits the 200 until the ACK (RFC 3261 §13.3.1.4) and blocks.
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		if err := dss.WriteResponse(ok); err != nil {
-			s.log.Debug("sip: 200 OK to caller", "call", c.id, "err", err)
-		}
-	}()
+	if err := tx.Respond(ok); err != nil {
+		s.log.Debug("sip: 200 OK to caller", "call", c.id, "err", err)
+	}
+	// RFC 3261 §13.3.1.4: the UAS core retransmits the 2xx over unreliable transports, from
+	// T1 doubling up to T2, until the ACK arrives; the call ends after sip.ack_timeout
+	// without it.
+	interval := sip.T1
+	retrans := time.NewTimer(interval)
+	defer retrans.Stop()
+	if sip.IsReliable(dss.InviteRequest.Transport()) {
+		retrans.Stop()
+	}
 	t := time.NewTimer(s.cfg.AckTimeout)
 	defer t.Stop()
-	select {
-	case <-c.acked:
-	case <-c.ctx.Done():
-	case <-t.C:
-		s.log.Warn("sip: caller never acknowledged the 200 OK; ending the call", "call", c.id)
-		s.hangup(c, true, true, "no ack")
+	for {
+		select {
+		case <-c.acked:
+			return
+		case <-c.ctx.Done():
+			return
+		case <-retrans.C:
+			_ = tx.Respond(ok)
+			interval = min(2*interval, sip.T2)
+			retrans.Reset(interval)
+		case <-t.C:
+			s.log.Warn("sip: caller never acknowledged the 200 OK; ending the call", "call", c.id)
+			s.hangup(c, true, true, "no ack")
+			return
+		}
 	}
 }
 
@@ -370,12 +391,16 @@ func (s *Server) outInvite(in *sip.Request, up sip.Uri, body []byte) *sip.Reques
 		out.SetTransport(strings.ToUpper(tp))
 	}
 	f := in.From()
+	ch, retry := s.challenged.take(in.CallID().Value())
+	if !retry {
+		ch = challenge{callID: sip.GenerateTagN(24) + "@hushpay", fromTag: sip.GenerateTagN(16)}
+	}
 	from := &sip.FromHeader{DisplayName: f.DisplayName, Address: *f.Address.Clone(), Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(16))
+	from.Params.Add("tag", ch.fromTag)
 	t := in.To()
 	to := &sip.ToHeader{DisplayName: t.DisplayName, Address: *t.Address.Clone(), Params: sip.NewParams()}
-	callID := sip.CallIDHeader(sip.GenerateTagN(24) + "@hushpay")
-	cseq := &sip.CSeqHeader{SeqNo: in.CSeq().SeqNo, MethodName: sip.INVITE}
+	callID := sip.CallIDHeader(ch.callID)
+	cseq := &sip.CSeqHeader{SeqNo: max(in.CSeq().SeqNo, ch.cseq+1), MethodName: sip.INVITE}
 	mf := sip.MaxForwardsHeader(70)
 	if m := in.MaxForwards(); m != nil {
 		mf = sip.MaxForwardsHeader(m.Val() - 1)
@@ -425,6 +450,12 @@ func (s *Server) relayFinal(c *call, dss *sipgo.DialogServerSession, up *sip.Res
 	if up.StatusCode >= 300 && up.StatusCode < 400 {
 		for _, h := range up.GetHeaders("Contact") {
 			res.AppendHeader(sip.NewHeader("Contact", h.Value()))
+		}
+	}
+	if up.StatusCode == sip.StatusUnauthorized || up.StatusCode == sip.StatusProxyAuthRequired {
+		if f, cs := up.From(), up.CSeq(); f != nil && cs != nil && up.CallID() != nil {
+			tag, _ := f.Params.Get("tag")
+			s.challenged.put(c.inID, challenge{callID: up.CallID().Value(), fromTag: tag, cseq: cs.SeqNo})
 		}
 	}
 	s.endCall(c, "rejected "+up.Reason)

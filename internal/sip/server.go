@@ -59,6 +59,8 @@ type Server struct {
 	cli *sipgo.Client
 	dua *sipgo.DialogUA
 
+	challenged challenges
+
 	ctx     context.Context // server lifetime, set by Start
 	stop    context.CancelFunc
 	wg      sync.WaitGroup

@@ -187,7 +187,7 @@ func startSipp(t *testing.T, ctx context.Context, args ...string) *sipp {
 	t.Helper()
 	bin := testpeerSipp(t)
 	dir := t.TempDir()
-	full := append([]string{"-nostdin", "-trace_err", "-error_file", filepath.Join(dir, "err.log"), "-timeout_error"}, args...)
+	full := append([]string{"-nostdin", "-trace_err", "-trace_msg", "-message_file", filepath.Join(dir, "msg.log"), "-error_file", filepath.Join(dir, "err.log"), "-timeout_error"}, args...)
 	cmd := exec.CommandContext(ctx, bin, full...)
 	cmd.Dir = dir
 	out := &lockedBuffer{}
@@ -204,8 +204,14 @@ func startSipp(t *testing.T, ctx context.Context, args ...string) *sipp {
 			<-p.done
 		}
 		if t.Failed() || os.Getenv("HUSHPAY_TEST_LOGS") != "" {
-			b, _ := os.ReadFile(filepath.Join(dir, "err.log"))
-			t.Logf("sipp %v:\n%s\n%s", args, tail(out.String(), 3000), tail(string(b), 3000))
+			var logs string
+			if fs, _ := filepath.Glob(filepath.Join(dir, "*.log")); fs != nil {
+				for _, f := range fs {
+					b, _ := os.ReadFile(f)
+					logs += "== " + filepath.Base(f) + "\n" + tail(string(b), 4000) + "\n"
+				}
+			}
+			t.Logf("sipp %v:\n%s\n%s", args, tail(out.String(), 3000), logs)
 		}
 	})
 	return p

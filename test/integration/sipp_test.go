@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"github.com/hushpay/hushpay/internal/config"
 	"testing"
 	"time"
 )
@@ -38,6 +39,134 @@ func TestSippCallHoldInfo(t *testing.T) {
 	uac := sippUAC(t, ctx, n, "uac.xml", 3, "-r", "1")
 	if code := uac.wait(40 * time.Second); code != 0 {
 		t.Fatalf("sipp uac exit %d", code)
+	}
+	if code := uas.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uas exit %d", code)
+	}
+	n.waitIdle(t, 5*time.Second)
+}
+
+// TestSippReject: the upstream's 486 and its Retry-After reach the caller; nothing is left.
+func TestSippReject(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uasPort, uas := sippUAS(t, ctx, "uas_reject.xml", 2)
+	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
+	uac := sippUAC(t, ctx, n, "uac_reject.xml", 2)
+	if code := uac.wait(20 * time.Second); code != 0 {
+		t.Fatalf("sipp uac exit %d", code)
+	}
+	if code := uas.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uas exit %d", code)
+	}
+	n.waitIdle(t, 5*time.Second)
+}
+
+// TestSippCancel: early media (183 with SDP rewritten to the relay) reaches the caller, whose
+// CANCEL reaches the upstream; both sides end with 487 and the call's ports are freed.
+func TestSippCancel(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uasPort, uas := sippUAS(t, ctx, "uas_ring.xml", 2)
+	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
+	uac := sippUAC(t, ctx, n, "uac_cancel.xml", 2)
+	if code := uac.wait(20 * time.Second); code != 0 {
+		t.Fatalf("sipp uac exit %d", code)
+	}
+	if code := uas.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uas exit %d", code)
+	}
+	n.waitIdle(t, 5*time.Second)
+}
+
+// TestSippAgentHangsUp: BYE from the agent side reaches the caller.
+func TestSippAgentHangsUp(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uasPort, uas := sippUAS(t, ctx, "uas_bye.xml", 2)
+	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
+	uac := sippUAC(t, ctx, n, "uac_agent_bye.xml", 2)
+	if code := uac.wait(20 * time.Second); code != 0 {
+		t.Fatalf("sipp uac exit %d", code)
+	}
+	if code := uas.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uas exit %d", code)
+	}
+	n.waitIdle(t, 5*time.Second)
+}
+
+// TestSippNoAck: a caller that never acknowledges the 200 OK is hung up on both sides after
+// sip.ack_timeout.
+func TestSippNoAck(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+	uasPort, uas := sippUAS(t, ctx, "uas.xml", 1)
+	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort), edit: func(c *config.SIP) {
+		c.AckTimeout = time.Second
+	}})
+	uac := sippUAC(t, ctx, n, "uac_noack.xml", 1)
+	if code := uac.wait(30 * time.Second); code != 0 {
+		t.Fatalf("sipp uac exit %d", code)
+	}
+	if code := uas.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uas exit %d", code)
+	}
+	n.waitIdle(t, 5*time.Second)
+}
+
+// TestSippNoAnswer: an upstream that rings forever is cancelled after sip.no_answer_timeout
+// and the caller gets 408.
+func TestSippNoAnswer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uasPort, uas := sippUAS(t, ctx, "uas_ring.xml", 1)
+	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort), edit: func(c *config.SIP) {
+		c.NoAnswer = time.Second
+	}})
+	uac := sippUAC(t, ctx, n, "uac_noanswer.xml", 1)
+	if code := uac.wait(20 * time.Second); code != 0 {
+		t.Fatalf("sipp uac exit %d", code)
+	}
+	if code := uas.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uas exit %d", code)
+	}
+	n.waitIdle(t, 5*time.Second)
+}
+
+// TestSippDigestAuth: the upstream's 407 challenge reaches the caller, whose retried INVITE
+// with Proxy-Authorization is forwarded and answered.
+func TestSippDigestAuth(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uasPort, uas := sippUAS(t, ctx, "uas_auth.xml", 1)
+	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
+	uac := sippUAC(t, ctx, n, "uac_auth.xml", 1, "-au", "alice", "-ap", "secret")
+	if code := uac.wait(20 * time.Second); code != 0 {
+		t.Fatalf("sipp uac exit %d", code)
+	}
+	if code := uas.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uas exit %d", code)
+	}
+	n.waitIdle(t, 5*time.Second)
+}
+
+// TestSippCallLimit: with sip.max_calls 1, a second call while one is up gets 503, and OPTIONS
+// says so too; the first call is unaffected.
+func TestSippCallLimit(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uasPort, uas := sippUAS(t, ctx, "uas.xml", 1)
+	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort), edit: func(c *config.SIP) {
+		c.MaxCalls = 1
+	}})
+	long := sippUAC(t, ctx, n, "uac_long.xml", 1)
+	n.waitCall(t, 10*time.Second)
+	busy := sippUAC(t, ctx, n, "uac_503.xml", 1)
+	if code := busy.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uac (503) exit %d", code)
+	}
+	if code := long.wait(20 * time.Second); code != 0 {
+		t.Fatalf("sipp uac (long) exit %d", code)
 	}
 	if code := uas.wait(10 * time.Second); code != 0 {
 		t.Fatalf("sipp uas exit %d", code)
