@@ -71,11 +71,11 @@ func runBenchMedia(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if len(results) == 0 {
 		return fmt.Errorf("%w: --target %q", errUsage, *target)
 	}
-	fmt.Fprintln(stdout, "\n| relay | calls | CPU-s per call-minute | relay CPU (s) | loss | p50 | p99 | max |")
-	fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(stdout, "\n| relay | calls | CPU-s per call-minute | relay CPU (s) | loss | p50 | p99 | max | digits keyed / heard by the agent (call 0) |")
+	fmt.Fprintln(stdout, "|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
-		fmt.Fprintf(stdout, "| %s | %d | %.4f | %.1f | %.4f %% | %s | %s | %s |\n", r.name, r.Calls, r.CPUPerCallMinute,
-			r.RelayCPU, r.Loss*100, r.P50, r.P99, r.Max)
+		fmt.Fprintf(stdout, "| %s | %d | %.4f | %.1f | %.4f %% | %s | %s | %s | %q / %q |\n", r.name, r.Calls, r.CPUPerCallMinute,
+			r.RelayCPU, r.Loss*100, r.P50, r.P99, r.Max, r.ProbeKeyed, r.ProbeHeard)
 	}
 	if len(results) == 2 && results[0].CPUPerCallMinute > 0 {
 		fmt.Fprintf(stdout, "\nCPU ratio rtpengine / hushpay: %.2f\n", results[1].CPUPerCallMinute/results[0].CPUPerCallMinute)

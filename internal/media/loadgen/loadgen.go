@@ -58,6 +58,9 @@ type Result struct {
 	Loss             float64 // 1 - received/sent
 	P50, P99, Max    time.Duration
 	LoadAvg          string // /proc/loadavg at the end
+	// Leak probe: the customer audio of call 0 as sent and as the agent side received it,
+	// decoded with our strict detector (every relay is meant to mask it).
+	ProbeKeyed, ProbeHeard string
 }
 
 // String is the one-line summary the bench prints.
@@ -166,6 +169,12 @@ type Gen struct {
 	// transcodes), so packets are told apart by where they come from.
 	byPort [65536]int32
 
+	// Leak probe on call 0's customer→agent audio (measured period only).
+	probeMu    sync.Mutex
+	probeTS0   uint32
+	probeSent  []int16
+	probeHeard []int16
+
 	measuring atomic.Bool
 	sent      atomic.Uint64
 	received  atomic.Uint64
@@ -224,6 +233,7 @@ func (g *Gen) run(ctx context.Context) (Result, error) {
 		res.CPUPerCallMinute = res.RelayCPU / (float64(res.Calls) * res.Seconds / 60)
 	}
 	res.P50, res.P99, res.Max = g.percentiles()
+	res.ProbeKeyed, res.ProbeHeard = digitsIn(g.probeSent), digitsIn(g.probeHeard)
 	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
 		res.LoadAvg = strings.TrimSpace(string(b))
 	}
@@ -253,6 +263,13 @@ func (g *Gen) send(ctx context.Context, start, measureAt, end time.Time, cpu0, g
 			}
 			if !measuring && !now.Before(measureAt) {
 				measuring = true
+				if len(g.calls) > 0 {
+					g.probeMu.Lock()
+					g.probeTS0 = g.calls[0].ts[0]
+					n := int(g.cfg.Duration.Seconds()*8000) + 8000
+					g.probeSent, g.probeHeard = make([]int16, n), make([]int16, n)
+					g.probeMu.Unlock()
+				}
 				var err error
 				if *cpu0, err = processCPU(g.cfg.PID); err != nil {
 					return err
@@ -272,6 +289,9 @@ func (g *Gen) send(ctx context.Context, start, measureAt, end time.Time, cpu0, g
 					binary.BigEndian.PutUint16(b[2:], c.seq[side])
 					binary.BigEndian.PutUint32(b[4:], c.ts[side])
 					copy(b[12:], g.loops[side][pkt])
+					if ci == 0 && side == 0 && measuring {
+						g.probe(&g.probeSent, c.ts[side], b[12:])
+					}
 					if measuring {
 						c.sentAt[side][c.seq[side]%ring].Store(stamp)
 						g.sent.Add(1)
@@ -332,6 +352,9 @@ func (g *Gen) receive(pc *ipv4.PacketConn) {
 			}
 			if lat := now - sent; lat >= 0 {
 				g.received.Add(1)
+				if ci == 0 && side == 0 && len(b) > 12 && b[1]&0x7f == 0 {
+					g.probe(&g.probeHeard, binary.BigEndian.Uint32(b[4:]), b[12:])
+				}
 				g.hist[min(int(time.Duration(lat)/histStep), histLen-1)].Add(1) // last bucket: ≥ 200 ms
 			}
 		}
@@ -438,4 +461,30 @@ func reniceSelf(n int) {
 			syscall.Setpriority(syscall.PRIO_PROCESS, tid, n)
 		}
 	}
+}
+
+// probe writes PCMU payload at RTP timestamp ts into buf (relative to probeTS0).
+func (g *Gen) probe(buf *[]int16, ts uint32, payload []byte) {
+	g.probeMu.Lock()
+	defer g.probeMu.Unlock()
+	off := int(int32(ts - g.probeTS0))
+	for i, c := range payload {
+		if j := off + i; j >= 0 && j < len(*buf) {
+			(*buf)[j] = audio.UlawToLinear(c)
+		}
+	}
+}
+
+// digitsIn returns the digits our strict detector finds in samples.
+func digitsIn(samples []int16) string {
+	det := dtmf.NewDetector(dtmf.DefaultDetectorConfig())
+	var found []byte
+	emit := func(e dtmf.Event) {
+		if e.Kind == dtmf.DigitStart {
+			found = append(found, e.Digit)
+		}
+	}
+	det.Process(samples, emit)
+	det.Flush(emit)
+	return string(found)
 }
