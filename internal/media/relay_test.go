@@ -11,6 +11,7 @@ import (
 
 	"github.com/pion/rtp"
 
+	"github.com/hushpay/hushpay/internal/audio"
 	"github.com/hushpay/hushpay/internal/dtmf"
 	"github.com/hushpay/hushpay/internal/testpeer"
 )
@@ -368,4 +369,34 @@ func toneString(tones []testpeer.Tone) string {
 		fmt.Fprintf(&b, "%c@%.0fms ", x.Digit, x.StartMS)
 	}
 	return b.String()
+}
+
+// TestCodecSwitchWhileSecure: the customer switches between PCMU and PCMA mid-call (both
+// negotiated) while secure; held samples are re-encoded for the new codec and nothing leaks.
+func TestCodecSwitchWhileSecure(t *testing.T) {
+	c := newCall(t, testOptions())
+	st := makeStream(t, 2000, 20, -55, []digitSpec{
+		{digit: '1', atMS: 390, durMS: 80, levelDBm: -10}, {digit: '5', atMS: 800, durMS: 80, levelDBm: -10},
+		{digit: '9', atMS: 1190, durMS: 90, levelDBm: -10},
+	}, 3)
+	if err := c.s.SetSecure(true); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < st.packets(); i++ {
+		p := st.packet(i)
+		if (i/10)%2 == 1 { // every other 200 ms in PCMA
+			p.PayloadType = PTPCMA
+			audio.EncodeAlaw(p.Payload, st.samples[i*st.ptime:(i+1)*st.ptime])
+		}
+		c.send(t, Customer, p)
+		if i%8 == 0 {
+			c.agent.waitFor(t, i)
+		}
+	}
+	c.agent.waitFor(t, st.packets())
+	heard := agentAudio(c.agent.packets(), st.ts0, len(st.samples))
+	assertNoDigits(t, heard)
+	if got := c.sink.string(Customer); got != "159" {
+		t.Fatalf("sink got %q, want 159", got)
+	}
 }
