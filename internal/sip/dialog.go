@@ -155,7 +155,13 @@ func (s *Server) endCall(c *call, reason string) {
 		c.mu.Unlock()
 		c.cancel()
 		if c.ms != nil {
+			st := c.ms.Stats()
 			_ = c.ms.Close()
+			s.log.Debug("sip: call media", "call", c.id,
+				"c2a_received", st.CustomerToAgent.Received, "c2a_sent", st.CustomerToAgent.Sent,
+				"c2a_dropped", st.CustomerToAgent.Dropped, "c2a_foreign", st.CustomerToAgent.Foreign,
+				"c2a_errors", st.CustomerToAgent.Errors, "a2c_received", st.AgentToCustomer.Received,
+				"a2c_sent", st.AgentToCustomer.Sent)
 		}
 		s.reg.remove(c)
 		s.reg.release()

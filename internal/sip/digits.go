@@ -29,6 +29,8 @@ func (s *Server) digit(c *call, e media.DigitEvent) {
 	if e.Leg == media.Agent {
 		side = payment.SideAgent
 	}
+	// Never log the digit itself: in secure mode it is card data.
+	s.log.Debug("sip: key press", "call", c.id, "side", side, "transport", e.Transport.String(), "secure", e.Secure)
 	if s.opts.Payments != nil {
 		ctx, cancel := context.WithTimeout(c.ctx, 5*time.Second)
 		err := s.opts.Payments.Digit(ctx, c.id, e.Digit, payment.Source{Side: side, Transport: transport(e.Transport)})

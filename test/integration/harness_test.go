@@ -21,7 +21,6 @@ import (
 	"github.com/hushpay/hushpay/internal/payment"
 	"github.com/hushpay/hushpay/internal/payment/testgateway"
 	"github.com/hushpay/hushpay/internal/sip"
-	"github.com/hushpay/hushpay/internal/store/storetest"
 )
 
 var loopback = netip.MustParseAddr("127.0.0.1")
@@ -101,9 +100,8 @@ func startNode(t *testing.T, o nodeOptions) *node {
 		t.Fatal(err)
 	}
 	n := &node{addr: cfg.SIP.Listen, logs: logs, cfg: cfg.SIP}
-	st, _ := storetest.SQLite(t)
 	var reg *sip.Registry
-	svc, err := payment.NewService(st, testgateway.New(0), payment.Options{Logger: log,
+	svc, err := payment.NewService(newMemRepo(), testgateway.New(0), payment.Options{Logger: log,
 		OnSecure: func(callID string, on bool) { reg.OnSecure(callID, on) },
 		OnEvent: func(e *payment.Event) {
 			n.mu.Lock()
@@ -185,8 +183,13 @@ type sipp struct {
 // or ctx ends; the process is killed when the test ends.
 func startSipp(t *testing.T, ctx context.Context, args ...string) *sipp {
 	t.Helper()
+	return startSippIn(t, ctx, t.TempDir(), args...)
+}
+
+// startSippIn runs sipp in dir (where a scenario finds the files it names relatively).
+func startSippIn(t *testing.T, ctx context.Context, dir string, args ...string) *sipp {
+	t.Helper()
 	bin := testpeerSipp(t)
-	dir := t.TempDir()
 	full := append([]string{"-nostdin", "-trace_err", "-trace_msg", "-message_file", filepath.Join(dir, "msg.log"), "-error_file", filepath.Join(dir, "err.log"), "-timeout_error"}, args...)
 	cmd := exec.CommandContext(ctx, bin, full...)
 	cmd.Dir = dir

@@ -1,0 +1,109 @@
+package integration
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hushpay/hushpay/internal/audio"
+	"github.com/hushpay/hushpay/internal/capture"
+	"github.com/hushpay/hushpay/internal/dtmf"
+	"github.com/hushpay/hushpay/internal/payment"
+)
+
+const testPAN = "4242424242424242"
+
+// writeDigitsWAV writes a μ-law WAV with digits as in-band DTMF (Hushpay's generator).
+func writeDigitsWAV(t *testing.T, path, digits string, leadMS float64) {
+	t.Helper()
+	samples, _, err := dtmf.Sequence(digits, dtmf.SequenceOptions{ToneMS: 90, GapMS: 90, LeadMS: leadMS, LevelDBm0: -8})
+	if err != nil {
+		t.Fatal(err)
+	}
+	samples = append(samples, make([]int16, 8000)...) // a second of silence after
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := audio.WriteWAV(f, 8000, audio.Ulaw, samples); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// secureCall pairs the answered call with a new payment session and turns secure mode on,
+// as the agent's secure button does.
+func secureCall(t *testing.T, ctx context.Context, n *node) *payment.Session {
+	t.Helper()
+	c := n.waitCall(t, 10*time.Second)
+	sess, _, err := n.svc.Create(ctx, payment.CreateRequest{Tenant: "t1", Amount: 1250, Currency: "GBP",
+		IdempotencyKey: "k-" + c.ID, CallID: c.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.svc.SetSecure(ctx, "t1", sess.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	call, err := n.reg.Get(c.ID)
+	if err != nil || !call.Secure {
+		t.Fatalf("call not secure after SetSecure: %+v %v", call, err)
+	}
+	return sess
+}
+
+// TestSippSecureDigits: in secure mode the customer's RFC 2833 events (sipp's pcaps), SIP
+// INFO and in-band tones (rtp_stream of a μ-law WAV) are all captured, and the INFO never
+// reaches the agent side (its scenario fails on any INFO).
+func TestSippSecureDigits(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	dir := t.TempDir()
+	writeDigitsWAV(t, filepath.Join(dir, "digits.wav"), testPAN, 300)
+	uasPort, uas := sippUAS(t, ctx, "uas_noinfo.xml", 1)
+	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
+	port := ports(10)
+	uac := startSippIn(t, ctx, dir, "-sf", scenario("uac_secure.xml"), "-i", "127.0.0.1", "-p", itoa(port),
+		"-mp", itoa(port+2), "-m", "1", "-s", "5001", n.addr)
+	sess := secureCall(t, ctx, n)
+	if code := uac.wait(40 * time.Second); code != 0 {
+		t.Fatalf("sipp uac exit %d", code)
+	}
+	if code := uas.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uas exit %d (an INFO reached the agent?)", code)
+	}
+	n.waitIdle(t, 5*time.Second)
+
+	got, err := n.svc.Get(ctx, "t1", sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pan, _ := got.Capture.Field(capture.FieldCardNumber)
+	if !pan.Valid || !strings.HasSuffix(pan.Masked, "4242") {
+		t.Errorf("card number not captured from in-band tones: %+v", pan)
+	}
+	// The first attempt: 4-9 from RFC 2833 events, then # by INFO (too short: invalid).
+	maxLen, invalid := 0, false
+	n.mu.Lock()
+	for _, e := range n.digits {
+		if e.SessionID != sess.ID {
+			continue
+		}
+		switch e.Type {
+		case payment.EventCaptureDigit:
+			if v, ok := e.Data.Get("length"); ok {
+				if l, ok := v.(int64); ok && int(l) > maxLen && !invalid {
+					maxLen = int(l)
+				}
+			}
+		case payment.EventCaptureFieldInvalid:
+			invalid = true
+		}
+	}
+	n.mu.Unlock()
+	if maxLen != 6 || !invalid {
+		t.Errorf("first attempt: %d digits from RFC 2833 (want 6), ended invalid by INFO #: %v", maxLen, invalid)
+	}
+}
