@@ -45,7 +45,7 @@ type Event struct {
 // its subscribers, and turns secure mode on and off. It is safe for concurrent use.
 type Registry struct {
 	max      int64
-	payments Payments
+	payments atomic.Pointer[Payments]
 	log      *slog.Logger
 	active   atomic.Int64
 
@@ -63,8 +63,24 @@ func NewRegistry(maxCalls int, payments Payments, log *slog.Logger) *Registry {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Registry{max: int64(maxCalls), payments: payments, log: log,
-		byID: map[string]*call{}, bySIP: map[string]*call{}}
+	r := &Registry{max: int64(maxCalls), log: log, byID: map[string]*call{}, bySIP: map[string]*call{}}
+	if payments != nil {
+		r.SetPayments(payments)
+	}
+	return r
+}
+
+// SetPayments sets the payment service after the registry was made: the registry is created
+// first so that its OnSecure and PaymentEvent can be given to payment.NewService.
+func (r *Registry) SetPayments(p Payments) {
+	r.payments.Store(&p)
+}
+
+func (r *Registry) pay() Payments {
+	if p := r.payments.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 // Subscribe calls fn with every change of every call until the returned function is called.
@@ -225,14 +241,15 @@ func (r *Registry) SetSecure(ctx context.Context, id string, on bool) (Call, err
 			return snap, fmt.Errorf("%w: %s", ErrCannotSecure, reason)
 		}
 	}
-	if snap.SessionID == "" || r.payments == nil {
+	pay := r.pay()
+	if snap.SessionID == "" || pay == nil {
 		if !on { // nothing paired: just make sure the relay stops masking
 			r.OnSecure(id, false)
 			return c.snapshot(), nil
 		}
 		return snap, ErrNotPaired
 	}
-	if _, err := r.payments.SetSecure(ctx, snap.Tenant, snap.SessionID, on); err != nil {
+	if _, err := pay.SetSecure(ctx, snap.Tenant, snap.SessionID, on); err != nil {
 		return snap, err
 	}
 	return c.snapshot(), nil
@@ -279,11 +296,11 @@ func (r *Registry) OnSecure(callID string, on bool) {
 		c.secure = false
 		tenant, sess := c.tenant, c.session
 		c.mu.Unlock()
-		if on && r.payments != nil && sess != "" {
+		if pay := r.pay(); on && pay != nil && sess != "" {
 			go func() {
 				ctx, cancel := context.WithTimeout(context.Background(), operationTimeout)
 				defer cancel()
-				if _, err := r.payments.SetSecure(ctx, tenant, sess, false); err != nil {
+				if _, err := pay.SetSecure(ctx, tenant, sess, false); err != nil {
 					r.log.Warn("sip: leaving secure mode after the relay refused it", "call", callID, "err", err)
 				}
 			}()

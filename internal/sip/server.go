@@ -99,6 +99,8 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Registry == nil {
 		opts.Registry = NewRegistry(max(cfg.MaxCalls, 1), opts.Payments, opts.Logger)
+	} else if opts.Payments != nil && opts.Registry.pay() == nil {
+		opts.Registry.SetPayments(opts.Payments)
 	}
 	s := &Server{opts: opts, cfg: cfg, log: opts.Logger, reg: opts.Registry, router: router, host: host, port: port,
 		confNums: set(cfg.Conference.Numbers), ivrNums: set(cfg.IVRNumbers)}
