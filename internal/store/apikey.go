@@ -63,7 +63,7 @@ func scanAPIKey(sc interface{ Scan(...any) error }) (APIKey, error) {
 
 // APIKeyByHash returns the key whose hash is hash, revoked or not.
 func (s *Store) APIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
-	k, err := scanAPIKey(s.read.QueryRowContext(ctx, s.q(`SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`), hash))
+	k, err := scanAPIKey(s.queryRow(ctx, (`SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`), hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, fmt.Errorf("%w: api key", ErrNotFound)
 	}
@@ -75,7 +75,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
 
 // APIKeys lists a tenant's keys, newest first.
 func (s *Store) APIKeys(ctx context.Context, tenantID string) ([]APIKey, error) {
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT `+apiKeyColumns+` FROM api_keys WHERE tenant_id = ? ORDER BY created_at DESC, id`), tenantID)
+	rows, err := s.query(ctx, (`SELECT `+apiKeyColumns+` FROM api_keys WHERE tenant_id = ? ORDER BY created_at DESC, id`), tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("store: api keys: %w", err)
 	}
@@ -94,7 +94,7 @@ func (s *Store) APIKeys(ctx context.Context, tenantID string) ([]APIKey, error) 
 // CountAPIKeys returns how many keys exist across all tenants (to detect a first start).
 func (s *Store) CountAPIKeys(ctx context.Context) (int, error) {
 	var n int
-	if err := s.read.QueryRowContext(ctx, `SELECT COUNT(*) FROM api_keys`).Scan(&n); err != nil {
+	if err := s.queryRow(ctx, `SELECT COUNT(*) FROM api_keys`).Scan(&n); err != nil {
 		return 0, fmt.Errorf("store: count api keys: %w", err)
 	}
 	return n, nil

@@ -76,7 +76,7 @@ func (s *Store) Audit(ctx context.Context, tenantID string, limit int) ([]AuditE
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT id, tenant_id, actor, action, subject, detail, created_at, prev_hash, hash
+	rows, err := s.query(ctx, (`SELECT id, tenant_id, actor, action, subject, detail, created_at, prev_hash, hash
 		FROM audit_log WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`), tenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit: %w", err)
@@ -102,7 +102,7 @@ func scanAudit(rows *sql.Rows) ([]AuditEntry, error) {
 // VerifyAudit walks the whole audit log and returns ErrAuditBroken (with the first bad id)
 // when an entry was altered, removed or inserted out of chain.
 func (s *Store) VerifyAudit(ctx context.Context) error {
-	rows, err := s.read.QueryContext(ctx, `SELECT id, tenant_id, actor, action, subject, detail, created_at, prev_hash, hash FROM audit_log ORDER BY id`)
+	rows, err := s.query(ctx, `SELECT id, tenant_id, actor, action, subject, detail, created_at, prev_hash, hash FROM audit_log ORDER BY id`)
 	if err != nil {
 		return fmt.Errorf("store: verify audit: %w", err)
 	}

@@ -114,7 +114,7 @@ func (s *Store) EventsAfter(ctx context.Context, f EventFilter, after int64, lim
 		args = append(args, f.AgentID)
 	}
 	args = append(args, limit)
-	rows, err := s.read.QueryContext(ctx, s.q(`SELECT id, tenant_id, session_id, seq, agent_id, type, data, created_at FROM events WHERE `+
+	rows, err := s.query(ctx, (`SELECT id, tenant_id, session_id, seq, agent_id, type, data, created_at FROM events WHERE `+
 		where.String()+` ORDER BY id LIMIT ?`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)
@@ -138,7 +138,7 @@ func (s *Store) EventsAfter(ctx context.Context, f EventFilter, after int64, lim
 // LastEventID returns the id of the newest event (0 when there is none).
 func (s *Store) LastEventID(ctx context.Context) (int64, error) {
 	var id int64
-	if err := s.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&id); err != nil {
+	if err := s.queryRow(ctx, `SELECT COALESCE(MAX(id), 0) FROM events`).Scan(&id); err != nil {
 		return 0, fmt.Errorf("store: last event: %w", err)
 	}
 	return id, nil
