@@ -63,7 +63,7 @@ func scanAPIKey(sc interface{ Scan(...any) error }) (APIKey, error) {
 
 // APIKeyByHash returns the key whose hash is hash, revoked or not.
 func (s *Store) APIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
-	k, err := scanAPIKey(s.queryRow(ctx, (`SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`), hash))
+	k, err := scanAPIKey(s.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE key_hash = ?`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, fmt.Errorf("%w: api key", ErrNotFound)
 	}
@@ -75,7 +75,7 @@ func (s *Store) APIKeyByHash(ctx context.Context, hash string) (APIKey, error) {
 
 // APIKeys lists a tenant's keys, newest first.
 func (s *Store) APIKeys(ctx context.Context, tenantID string) ([]APIKey, error) {
-	rows, err := s.query(ctx, (`SELECT `+apiKeyColumns+` FROM api_keys WHERE tenant_id = ? ORDER BY created_at DESC, id`), tenantID)
+	rows, err := s.query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE tenant_id = ? ORDER BY created_at DESC, id`, tenantID)
 	if err != nil {
 		return nil, fmt.Errorf("store: api keys: %w", err)
 	}

@@ -76,8 +76,8 @@ func (s *Store) Audit(ctx context.Context, tenantID string, limit int) ([]AuditE
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := s.query(ctx, (`SELECT id, tenant_id, actor, action, subject, detail, created_at, prev_hash, hash
-		FROM audit_log WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`), tenantID, limit)
+	rows, err := s.query(ctx, `SELECT id, tenant_id, actor, action, subject, detail, created_at, prev_hash, hash
+		FROM audit_log WHERE tenant_id = ? ORDER BY id DESC LIMIT ?`, tenantID, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: audit: %w", err)
 	}

@@ -37,8 +37,8 @@ type Delivery struct {
 // another node (or worker) will not take them until the lease runs out. The claim is a
 // conditional update, so two claimers never both win a delivery.
 func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Delivery, error) {
-	rows, err := s.query(ctx, (`SELECT id FROM webhook_deliveries
-		WHERE status = ? AND next_attempt_at <= ? AND lease_until <= ? ORDER BY next_attempt_at, id LIMIT ?`),
+	rows, err := s.query(ctx, `SELECT id FROM webhook_deliveries
+		WHERE status = ? AND next_attempt_at <= ? AND lease_until <= ? ORDER BY next_attempt_at, id LIMIT ?`,
 		DeliveryPending, ts(now), ts(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: due deliveries: %w", err)
@@ -79,9 +79,9 @@ func (s *Store) delivery(ctx context.Context, id int64) (Delivery, error) {
 	var d Delivery
 	var next, created, updated, evCreated int64
 	var data string
-	err := s.queryRow(ctx, (`SELECT d.id, d.tenant_id, d.url, d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error,
+	err := s.queryRow(ctx, `SELECT d.id, d.tenant_id, d.url, d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error,
 		d.created_at, d.updated_at, t.webhook_secret, e.id, e.session_id, e.seq, e.agent_id, e.type, e.data, e.created_at
-		FROM webhook_deliveries d JOIN tenants t ON t.id = d.tenant_id JOIN events e ON e.id = d.event_id WHERE d.id = ?`), id).
+		FROM webhook_deliveries d JOIN tenants t ON t.id = d.tenant_id JOIN events e ON e.id = d.event_id WHERE d.id = ?`, id).
 		Scan(&d.ID, &d.TenantID, &d.URL, &d.Status, &d.Attempts, &next, &d.LastStatus, &d.LastError, &created, &updated,
 			&d.Secret, &d.Event.ID, &d.Event.SessionID, &d.Event.Seq, &d.Event.AgentID, &d.Event.Type, &data, &evCreated)
 	if err != nil {
@@ -134,9 +134,9 @@ func (s *Store) Deliveries(ctx context.Context, tenantID string, before int64, l
 	if before <= 0 {
 		before = 1<<63 - 1
 	}
-	rows, err := s.query(ctx, (`SELECT d.id, d.tenant_id, d.url, d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error,
+	rows, err := s.query(ctx, `SELECT d.id, d.tenant_id, d.url, d.status, d.attempts, d.next_attempt_at, d.last_status, d.last_error,
 		d.created_at, d.updated_at, e.id, e.session_id, e.type FROM webhook_deliveries d JOIN events e ON e.id = d.event_id
-		WHERE d.tenant_id = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?`), tenantID, before, limit)
+		WHERE d.tenant_id = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?`, tenantID, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("store: deliveries: %w", err)
 	}

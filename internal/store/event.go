@@ -114,8 +114,8 @@ func (s *Store) EventsAfter(ctx context.Context, f EventFilter, after int64, lim
 		args = append(args, f.AgentID)
 	}
 	args = append(args, limit)
-	rows, err := s.query(ctx, (`SELECT id, tenant_id, session_id, seq, agent_id, type, data, created_at FROM events WHERE `+
-		where.String()+` ORDER BY id LIMIT ?`), args...)
+	rows, err := s.query(ctx, `SELECT id, tenant_id, session_id, seq, agent_id, type, data, created_at FROM events WHERE `+
+		where.String()+` ORDER BY id LIMIT ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)
 	}

@@ -147,7 +147,7 @@ func scanSession(sc interface{ Scan(...any) error }) (*payment.Session, error) {
 }
 
 func (s *Store) oneSession(ctx context.Context, query string, args ...any) (*payment.Session, error) {
-	ps, err := scanSession(s.queryRow(ctx, (query), args...))
+	ps, err := scanSession(s.queryRow(ctx, query, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, payment.ErrNotFound
 	}
@@ -232,8 +232,8 @@ func (s *Store) ListSessions(ctx context.Context, f payment.Filter) ([]*payment.
 	}
 	offset := max(f.Offset, 0)
 	args = append(args, limit, offset)
-	rows, err := s.query(ctx, (`SELECT state, version FROM payment_sessions WHERE `+w.String()+
-		` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`), args...)
+	rows, err := s.query(ctx, `SELECT state, version FROM payment_sessions WHERE `+w.String()+
+		` ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: list sessions: %w", err)
 	}
@@ -260,7 +260,7 @@ func PaymentEvent(se *Event) (*payment.Event, error) {
 }
 
 func (s *Store) paymentEvents(ctx context.Context, query string, args ...any) ([]*payment.Event, error) {
-	rows, err := s.query(ctx, (query), args...)
+	rows, err := s.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: events: %w", err)
 	}
@@ -289,7 +289,7 @@ const noLimit = 1 << 62
 // ListEvents implements payment.Repository.
 func (s *Store) ListEvents(ctx context.Context, tenant, sessionID string, afterSeq int64, limit int) ([]*payment.Event, error) {
 	var one int
-	err := s.queryRow(ctx, (`SELECT 1 FROM payment_sessions WHERE id = ? AND tenant_id = ?`), sessionID, tenant).Scan(&one)
+	err := s.queryRow(ctx, `SELECT 1 FROM payment_sessions WHERE id = ? AND tenant_id = ?`, sessionID, tenant).Scan(&one)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, payment.ErrNotFound
 	}
@@ -353,7 +353,7 @@ func (s *Store) CreateAttempt(ctx context.Context, a *payment.Attempt) error {
 // GetAttempt implements payment.Repository.
 func (s *Store) GetAttempt(ctx context.Context, key string) (*payment.Attempt, error) {
 	var state string
-	err := s.queryRow(ctx, (`SELECT state FROM payment_attempts WHERE idempotency_key = ?`), key).Scan(&state)
+	err := s.queryRow(ctx, `SELECT state FROM payment_attempts WHERE idempotency_key = ?`, key).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, payment.ErrNotFound
 	}
@@ -396,7 +396,7 @@ func (s *Store) ListAttempts(ctx context.Context, sessionID string, status payme
 		q += ` AND status = ?`
 		args = append(args, string(status))
 	}
-	rows, err := s.query(ctx, (q+` ORDER BY created_at, number, idempotency_key`), args...)
+	rows, err := s.query(ctx, q+` ORDER BY created_at, number, idempotency_key`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: attempts: %w", err)
 	}
@@ -438,7 +438,7 @@ func (s *Store) SaveToken(ctx context.Context, t *payment.Token) error {
 // GetToken implements payment.Repository.
 func (s *Store) GetToken(ctx context.Context, tenant, id string) (*payment.Token, error) {
 	var state string
-	err := s.queryRow(ctx, (`SELECT state FROM gateway_tokens WHERE id = ? AND tenant_id = ?`), id, tenant).Scan(&state)
+	err := s.queryRow(ctx, `SELECT state FROM gateway_tokens WHERE id = ? AND tenant_id = ?`, id, tenant).Scan(&state)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, payment.ErrNotFound
 	}

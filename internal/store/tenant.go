@@ -42,7 +42,7 @@ func (s *Store) CreateTenant(ctx context.Context, t *Tenant) error {
 func (s *Store) Tenant(ctx context.Context, id string) (Tenant, error) {
 	var t Tenant
 	var created int64
-	err := s.queryRow(ctx, (`SELECT id, name, webhook_url, webhook_secret, created_at FROM tenants WHERE id = ?`), id).
+	err := s.queryRow(ctx, `SELECT id, name, webhook_url, webhook_secret, created_at FROM tenants WHERE id = ?`, id).
 		Scan(&t.ID, &t.Name, &t.WebhookURL, &t.WebhookSecret, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return t, fmt.Errorf("%w: tenant %s", ErrNotFound, id)
