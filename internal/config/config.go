@@ -38,6 +38,7 @@ type Config struct {
 	Media   Media   `yaml:"media" doc:"RTP media relay and masking."`
 	Capture Capture `yaml:"capture" doc:"Card capture rules."`
 	Payment Payment `yaml:"payment" doc:"Payment gateways."`
+	Web     Web     `yaml:"web" doc:"Agent dashboard and supervisor and admin console."`
 }
 
 // Default returns the embedded defaults: SQLite in ./hushpay-data, the test gateway, SIP and
