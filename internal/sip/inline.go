@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/emiago/sipgo"
@@ -216,8 +217,22 @@ func (s *Server) runInline(c *call, req *sip.Request, tx sip.ServerTransaction, 
 		}
 	}
 	out := s.outInvite(req, up, body)
-	waitCtx, cancelWait := context.WithTimeout(c.ctx, s.cfg.NoAnswer)
+	// No-answer timeout: CANCEL once the upstream sent a provisional response; before that
+	// a CANCEL may not be sent (RFC 3261 §9.1), so stop waiting at once and let the
+	// transaction time out on its own.
+	waitCtx, cancelWaitCause := context.WithCancelCause(c.ctx)
+	cancelWait := func() { cancelWaitCause(context.Canceled) }
 	defer cancelWait()
+	var provisional, timedOut atomic.Bool
+	noAnswer := time.AfterFunc(s.cfg.NoAnswer, func() {
+		timedOut.Store(true)
+		if provisional.Load() {
+			cancelWaitCause(context.DeadlineExceeded)
+		} else {
+			cancelWaitCause(sipgo.WaitAnswerForceCancelErr)
+		}
+	})
+	defer noAnswer.Stop()
 	cancelled := make(chan struct{})
 	if !tx.OnCancel(func(*sip.Request) {
 		close(cancelled)
@@ -237,6 +252,9 @@ func (s *Server) runInline(c *call, req *sip.Request, tx sip.ServerTransaction, 
 	c.mu.Unlock()
 
 	err = dcs.WaitAnswer(waitCtx, sipgo.AnswerOptions{OnResponse: func(res *sip.Response) error {
+		if res.IsProvisional() {
+			provisional.Store(true)
+		}
 		if !res.IsProvisional() || res.StatusCode == sip.StatusTrying {
 			return nil
 		}
@@ -284,8 +302,8 @@ func (s *Server) runInline(c *call, req *sip.Request, tx sip.ServerTransaction, 
 		switch {
 		case errors.As(err, &de):
 			s.relayFinal(c, dss, de.Res)
-		case errors.Is(err, context.DeadlineExceeded) || errors.Is(waitCtx.Err(), context.DeadlineExceeded):
-			s.failCall(c, dss, sip.StatusRequestTimeout, "No Answer", err)
+		case timedOut.Load():
+			s.failCall(c, dss, sip.StatusRequestTimeout, "No Answer", nil)
 		default:
 			s.failCall(c, dss, sip.StatusRequestTimeout, "Upstream Did Not Answer", err)
 		}
