@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -398,5 +399,48 @@ func TestCodecSwitchWhileSecure(t *testing.T) {
 	assertNoDigits(t, heard)
 	if got := c.sink.string(Customer); got != "159" {
 		t.Fatalf("sink got %q, want 159", got)
+	}
+}
+
+// TestEntryAndExitAreSmooth: the delay inserted on entry and removed on exit leaves no step
+// in a continuous tone (no click): the largest sample-to-sample change in what the agent
+// hears stays that of the tone itself.
+func TestEntryAndExitAreSmooth(t *testing.T) {
+	c := newCall(t, testOptions())
+	st := &stream{ptime: 160, ssrc: 5, ts0: 1000, seq0: 1}
+	amp := audio.SineAmplitude(-10)
+	st.samples = make([]int16, 8000*2)
+	for i := range st.samples {
+		st.samples[i] = int16(amp * math.Sin(2*math.Pi*300*float64(i)/8000))
+	}
+	for i := 0; i < st.packets(); i++ {
+		switch i {
+		case 25:
+			c.agent.waitFor(t, i)
+			if err := c.s.SetSecure(true); err != nil {
+				t.Fatal(err)
+			}
+		case 50:
+			c.agent.waitFor(t, i)
+			if err := c.s.SetSecure(false); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(350 * time.Millisecond) // past the drain timeout: the delay goes at once
+		}
+		c.send(t, Customer, st.packet(i))
+		if i%8 == 0 {
+			c.agent.waitFor(t, i)
+		}
+	}
+	c.agent.waitFor(t, st.packets())
+	heard := agentAudio(c.agent.packets(), st.ts0, len(st.samples))
+	limit := amp * 2 * math.Pi * 300 / 8000 * 1.3 // the tone's own steepest step, with room for G.711
+	for i := 1; i < len(heard); i++ {
+		if d := math.Abs(float64(heard[i]) - float64(heard[i-1])); d > limit {
+			t.Fatalf("step of %.0f at %.1f ms (tone's own steepest %.0f)", d, float64(i)/8, limit/1.3)
+		}
+	}
+	if c.s.dirs[Customer].state() != maskOff {
+		t.Fatal("delay not drained")
 	}
 }
