@@ -183,7 +183,10 @@ func (s *Store) FindActive(ctx context.Context, kind payment.PairingKind, value 
 	default:
 		return nil, fmt.Errorf("%w: pairing kind %q", payment.ErrNotFound, kind)
 	}
-	return s.oneSession(ctx, `SELECT state, version FROM payment_sessions WHERE `+col+` = ? AND status NOT IN `+inactiveStatuses, value)
+	// The conditions repeat those of the partial unique indexes word for word, so that both
+	// databases answer from the index instead of scanning every session.
+	return s.oneSession(ctx, `SELECT state, version FROM payment_sessions WHERE `+col+` = ? AND status NOT IN `+inactiveStatuses+
+		` AND `+col+` <> ''`, value)
 }
 
 // ListSessions implements payment.Repository.

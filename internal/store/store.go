@@ -53,6 +53,7 @@ type Store struct {
 	driver string
 	write  *sql.DB // SQLite: one connection; PostgreSQL: the same pool as read
 	read   *sql.DB
+	ckpt   *sql.DB // SQLite: the connection that checkpoints the write-ahead log
 	now    func() time.Time
 
 	rstmts  *stmtCache // prepared reads
@@ -98,9 +99,13 @@ func Open(ctx context.Context, o Options) (*Store, error) {
 	s.rstmts, s.wstmts = newStmtCache(s.read, cache), newStmtCache(s.write, cache)
 	bg, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
-	if o.Driver == DriverPostgres {
+	switch o.Driver {
+	case DriverPostgres:
 		s.wg.Add(1)
 		go func() { defer s.wg.Done(); s.listenPostgres(bg, o) }()
+	case DriverSQLite:
+		s.wg.Add(1)
+		go func() { defer s.wg.Done(); s.checkpointSQLite(bg) }()
 	}
 	return s, nil
 }
@@ -132,6 +137,9 @@ func (s *Store) closeDBs() error {
 	}
 	if s.read != nil && s.read != s.write {
 		errs = append(errs, s.read.Close())
+	}
+	if s.ckpt != nil {
+		errs = append(errs, s.ckpt.Close())
 	}
 	return errors.Join(errs...)
 }
