@@ -17,9 +17,10 @@ type live struct {
 	tenant string
 	id     string
 	m      *capture.Machine
-	timer  Timer
-	paying bool // a Pay is waiting for the gateway; capture is frozen
-	gone   bool // removed from Service.lives; the machine is wiped
+	timer  Timer // the active field's inactivity timeout
+	ttl    Timer // forgets the card after Options.CardTTL without activity
+	paying bool  // a Pay is waiting for the gateway; capture is frozen
+	gone   bool  // removed from Service.lives; the machine is wiped
 }
 
 // liveFor returns the session's live state, creating it (with nothing captured) when this
@@ -51,6 +52,10 @@ func (s *Service) drop(lv *live) {
 	if lv.timer != nil {
 		lv.timer.Stop()
 		lv.timer = nil
+	}
+	if lv.ttl != nil {
+		lv.ttl.Stop()
+		lv.ttl = nil
 	}
 	lv.m.Wipe()
 	lv.gone = true
@@ -93,6 +98,36 @@ func (s *Service) schedule(lv *live) {
 		wait = 0
 	}
 	lv.timer = s.clock.AfterFunc(wait, func() { s.expire(lv) })
+}
+
+// touch restarts the time after which an idle session's card data is forgotten. Called
+// with lv.mu held after every capture change.
+func (s *Service) touch(lv *live) {
+	if lv.ttl != nil {
+		lv.ttl.Stop()
+	}
+	lv.ttl = s.clock.AfterFunc(s.opts.CardTTL, func() { s.forget(lv) })
+}
+
+// forget wipes the card data of a session left idle for Options.CardTTL; the session's
+// capture starts again from the first field.
+func (s *Service) forget(lv *live) {
+	lv.mu.Lock()
+	defer lv.mu.Unlock()
+	if lv.gone || lv.paying {
+		return // dropped already, or a payment will touch it again
+	}
+	lv.m.Wipe()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := s.storeCapture(ctx, lv, nil, func(v capture.View) []*Event {
+		return []*Event{s.newEvent(EventCaptureRestarted, Str("reason", "card_data_expired"), ViewAttr("capture", v))}
+	}, false)
+	if err != nil && !errors.Is(err, ErrWrongState) {
+		s.log.Error("payment: store expired card data", "session", lv.id, "err", err)
+	}
+	s.drop(lv)
+	s.log.Info("payment: idle card data wiped", "session", lv.id, "after", s.opts.CardTTL)
 }
 
 // expire ends a field's attempt whose inactivity timeout passed.
@@ -233,6 +268,7 @@ func (s *Service) captureOpOn(ctx context.Context, sess *Session, op func(m *cap
 	}
 	out, err := s.storeCapture(ctx, lv, sess, func(v capture.View) []*Event { return s.stamp(changeEvents(ch, v)) }, true)
 	s.schedule(lv)
+	s.touch(lv)
 	return out, err
 }
 

@@ -192,6 +192,7 @@ func (s *Service) finish(ctx context.Context, lv *live, tenant, id string, n int
 			s.drop(lv) // never pay this card again from this session
 		} else {
 			v = lv.m.View()
+			s.touch(lv)
 		}
 		view = &v
 	}

@@ -37,6 +37,9 @@ type Options struct {
 	// LookupTimeout bounds the lookup made right after an attempt's answer was lost
 	// (10 s when 0).
 	LookupTimeout time.Duration
+	// CardTTL is how long captured card data is kept without any capture activity before
+	// it is wiped and the session's capture starts again (15 min when 0).
+	CardTTL time.Duration
 }
 
 // Service drives payment sessions: it creates them, feeds keypad digits to their capture
@@ -100,6 +103,9 @@ func NewService(repo Repository, conn Connector, opts Options) (*Service, error)
 	}
 	if opts.LookupTimeout == 0 {
 		opts.LookupTimeout = 10 * time.Second
+	}
+	if opts.CardTTL <= 0 {
+		opts.CardTTL = 15 * time.Minute
 	}
 	return &Service{
 		repo: repo, conn: conn, opts: opts, clock: opts.Clock, log: opts.Logger,

@@ -564,3 +564,40 @@ func TestCreatePairingConflicts(t *testing.T) {
 		t.Fatalf("%+v %v", s, err)
 	}
 }
+
+func TestIdleCardDataIsWiped(t *testing.T) {
+	h := newHarness(t, func(o *payment.Options) { o.CardTTL = 5 * time.Minute })
+	s := h.create(payment.CreateRequest{})
+	h.secureCall(s, "c")
+	h.key("c", "42424242424242421230847")
+	if h.get(s).Status != payment.StatusReady {
+		t.Fatal("not ready")
+	}
+	h.clock.Advance(4 * time.Minute)
+	if h.get(s).Status != payment.StatusReady {
+		t.Fatal("wiped early")
+	}
+	h.clock.Advance(time.Minute)
+	got := h.get(s)
+	if got.Status != payment.StatusCapturing || got.Capture.Complete {
+		t.Fatalf("after TTL: %s %+v", got.Status, got.Capture)
+	}
+	if fv, _ := got.Capture.Field(capture.FieldCardNumber); fv.State != capture.StatePending || fv.Masked != "" {
+		t.Fatalf("card number after TTL %+v", fv)
+	}
+	if _, err := h.svc.Pay(ctx, s.Tenant, s.ID); !errors.Is(err, payment.ErrWrongState) {
+		t.Fatalf("pay after TTL: %v", err)
+	}
+	types := h.eventTypes(s)
+	if types[len(types)-1] != payment.EventCaptureRestarted {
+		t.Fatalf("last event %s", types[len(types)-1])
+	}
+	// Capture works again from the start.
+	if _, err := h.svc.StartAgain(ctx, s.Tenant, s.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.key("c", "42424242424242421230847")
+	if paid, err := h.svc.Pay(ctx, s.Tenant, s.ID); err != nil || paid.Status != payment.StatusApproved {
+		t.Fatalf("%v", err)
+	}
+}
