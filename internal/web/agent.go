@@ -136,11 +136,10 @@ func (s *Server) handleCreatePayment(w http.ResponseWriter, r *http.Request, u s
 		Types:       []payment.Type{payment.TypeSale, payment.TypePreauth, payment.TypeVerify, payment.TypeTokenize, payment.TypeRecurring},
 		Frequencies: []payment.Frequency{payment.FrequencyWeekly, payment.FrequencyMonthly, payment.FrequencyQuarterly, payment.FrequencyYearly},
 		Count:       r.PostFormValue("count"), Frequency: r.PostFormValue("frequency"), StartDate: r.PostFormValue("start_date")}
-	if store.LooksLikeCard(d.Ref) {
-		d.Ref = ""
-	}
-	if store.LooksLikeCard(d.Amount) {
-		d.Amount = ""
+	for _, v := range []*string{&d.Ref, &d.Amount, &d.Currency, &d.Count, &d.StartDate, &d.Type, &d.Frequency} {
+		if store.LooksLikeCard(*v) { // never echo a card number back into the page
+			*v = ""
+		}
 	}
 	s.render(w, r, http.StatusUnprocessableEntity, "new", page{Title: "New payment", User: &u, Error: msg, Data: d})
 }

@@ -48,7 +48,9 @@ const (
 var usernameRE = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,63}$`)
 
 // ValidUsername reports whether name can be a login name (2–64 of a-z 0-9 . _ -).
-func ValidUsername(name string) bool { return usernameRE.MatchString(name) && !store.LooksLikeCard(name) }
+func ValidUsername(name string) bool {
+	return usernameRE.MatchString(name) && !store.LooksLikeCard(name)
+}
 
 func randomToken() string {
 	var b [32]byte

@@ -184,8 +184,13 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 		http.Error(w, "no such page", http.StatusInternalServerError)
 		return
 	}
-	if u, l, ok := s.currentUser(r); ok && p.User == nil {
-		p.User, p.CSRF = &u, l.CSRFToken
+	if u, l, ok := s.currentUser(r); ok {
+		if p.User == nil {
+			p.User = &u
+		}
+		if p.CSRF == "" {
+			p.CSRF = l.CSRFToken
+		}
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
