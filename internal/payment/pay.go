@@ -202,6 +202,10 @@ func (s *Service) finish(ctx context.Context, lv *live, tenant, id string, n int
 		if x.Attempts != n {
 			return nil, fmt.Errorf("%w: attempt %d is not the session's latest", ErrConflict, n)
 		}
+		if x.Status != StatusProcessing && x.Status != StatusInDoubt {
+			// Another node (or a start-up resolution) already recorded this attempt's outcome.
+			return nil, fmt.Errorf("%w: attempt %d already settled (%s)", ErrConflict, n, x.Status)
+		}
 		r := *res
 		x.Result = &r
 		if view != nil {

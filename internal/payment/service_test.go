@@ -1,6 +1,7 @@
 package payment_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -599,5 +600,106 @@ func TestIdleCardDataIsWiped(t *testing.T) {
 	h.key("c", "42424242424242421230847")
 	if paid, err := h.svc.Pay(ctx, s.Tenant, s.ID); err != nil || paid.Status != payment.StatusApproved {
 		t.Fatalf("%v", err)
+	}
+}
+
+func TestSessionAllowedBrands(t *testing.T) {
+	h := newHarness(t, func(o *payment.Options) {
+		o.Rules.AllowedBrands = []capture.Brand{capture.BrandVisa, capture.BrandAmex}
+	})
+	if _, _, err := h.svc.Create(ctx, payment.CreateRequest{Tenant: "t1", IdempotencyKey: "mc", Amount: 1, Currency: "GBP",
+		AllowedBrands: []capture.Brand{capture.BrandMastercard}}); !errors.Is(err, payment.ErrInvalidRequest) {
+		t.Fatalf("brand the configuration refuses: %v", err)
+	}
+	s := h.create(payment.CreateRequest{AllowedBrands: []capture.Brand{capture.BrandAmex, capture.BrandMastercard}})
+	h.secureCall(s, "c")
+	h.key("c", "4242424242424242") // Visa: allowed by the configuration, not by the session
+	fv, _ := h.get(s).Capture.Field(capture.FieldCardNumber)
+	if fv.Error != "invalid-card-type" || fv.Attempts != 1 {
+		t.Fatalf("%+v", fv)
+	}
+	h.key("c", "378282246310005")
+	if got := h.get(s); got.Capture.Brand != capture.BrandAmex || got.Capture.Active != capture.FieldExpiry {
+		t.Fatalf("%+v", got.Capture)
+	}
+}
+
+// crashingGateway charges through the test gateway, then never answers: the process
+// "dies" before recording the result.
+type crashingGateway struct {
+	*testgateway.Gateway
+	block chan struct{}
+}
+
+func (c *crashingGateway) Pay(ctx context.Context, req *payment.Request) (*payment.Result, error) {
+	res, err := c.Gateway.Pay(ctx, req)
+	<-c.block
+	return res, err
+}
+
+func TestResolvePendingAfterCrashMidPayment(t *testing.T) {
+	gw := testgateway.New(0)
+	crash := &crashingGateway{Gateway: gw, block: make(chan struct{})}
+	h := newHarnessConn(t, crash)
+	s := h.create(payment.CreateRequest{})
+	h.secureCall(s, "c")
+	h.key("c", "42424242424242421230847")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = h.svc.Pay(context.Background(), s.Tenant, s.ID)
+	}()
+	// Wait until the gateway has charged and the session is processing.
+	for gw.Charges() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if got := h.get(s); got.Status != payment.StatusProcessing {
+		t.Fatalf("%s", got.Status)
+	}
+	// A new process on the same store settles the attempt by lookup.
+	svc2, err := payment.NewService(h.repo, gw, payment.Options{Clock: h.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := svc2.ResolvePending(ctx); err != nil || n != 1 {
+		t.Fatalf("resolved %d %v", n, err)
+	}
+	got := h.get(s)
+	if got.Status != payment.StatusApproved || got.Result.Outcome != payment.OutcomeApproved || gw.Charges() != 1 {
+		t.Fatalf("%s %+v", got.Status, got.Result)
+	}
+	// The first process's late answer does not overwrite the settled result.
+	close(crash.block)
+	<-done
+	if again := h.get(s); again.Version != got.Version || again.Status != payment.StatusApproved {
+		t.Fatalf("late answer changed the session: %s v%d→v%d", again.Status, got.Version, again.Version)
+	}
+	types := h.eventTypes(s)
+	if slices.Index(types, payment.EventPaymentInDoubt) < 0 || slices.Index(types, payment.EventPaymentApproved) < 0 {
+		t.Fatalf("%v", types)
+	}
+}
+
+func TestTokenChargeInDoubtIsResolved(t *testing.T) {
+	h := newHarness(t)
+	s := h.create(payment.CreateRequest{Type: payment.TypeTokenize})
+	h.secureCall(s, "c")
+	h.key("c", "42424242424242421230847")
+	if paid, err := h.svc.Pay(ctx, s.Tenant, s.ID); err != nil || paid.Result.TokenID == "" {
+		t.Fatalf("%+v %v", paid, err)
+	}
+	h.gw.Inject(testgateway.FaultAnswerLost, testgateway.FaultUnavailable)
+	a, err := h.svc.ChargeToken(ctx, s.Tenant, payment.TokenID(s.ID), 700, "GBP", "m1")
+	if err != nil || a.Status != payment.AttemptInDoubt || a.Result.Outcome != payment.OutcomeInDoubt {
+		t.Fatalf("%+v %v", a, err)
+	}
+	n, err := h.svc.ResolvePending(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = n
+	a2, err := h.svc.ChargeToken(ctx, s.Tenant, payment.TokenID(s.ID), 700, "GBP", "m1")
+	if err != nil || a2.Status != payment.AttemptDone || a2.Result.Outcome != payment.OutcomeApproved || h.gw.Charges() != 1 {
+		t.Fatalf("%+v %v charges %d", a2, err, h.gw.Charges())
 	}
 }
