@@ -54,30 +54,78 @@ func TestTalkOff(t *testing.T) {
 // the gate left unmarked: where speech is far louder than the tone, short stretches of it can
 // escape the gate, but never enough for any detector to recover the digit.
 func TestGateMasksTonesOverSpeech(t *testing.T) {
-	checkMasking(t, DefaultGateConfig())
+	for _, m := range mixtures() {
+		t.Run(m.name, func(t *testing.T) { checkMasking(t, DefaultGateConfig(), m) })
+	}
 }
 
-func checkMasking(t *testing.T, cfg GateConfig) (recovered int, leakedPct float64) {
+// mixture is a way of keying digits over the talk-off corpus.
+type mixture struct {
+	name   string
+	kind   string // corpus kind
+	every  int    // use every n-th item of the kind
+	levels []float64
+	toneMS float64
+	opts   []toneOpts // per level: twist and deviations (levelDBm0 is set from levels)
+	mask   MaskMode   // masking signal (default: a 1000 Hz tone at -20 dBm0)
+}
+
+// mixtures are the mixture cases: nominal digits over speech; quiet digits under louder
+// speech; digits off frequency by ±5 % (beyond any detector's tolerance, but the gate's
+// envelope) over music; and fragments of 10-20 ms over speech.
+func mixtures() []mixture {
+	nominal := []toneOpts{{}}
+	off := []toneOpts{{lowDev: 0.05, highDev: -0.05}, {lowDev: -0.05, highDev: 0.05}, {lowDev: 0.03, highDev: 0.03, twistDB: -8}}
+	return []mixture{
+		{"speech", "speech", 4, []float64{-6, -14, -22}, 60, nominal, ""},
+		{"quiet under speech", "speech", 5, []float64{-26, -30}, 80, []toneOpts{{}, {twistDB: 6}}, ""},
+		{"off frequency over music", "music", 3, []float64{-10, -20}, 60, off, ""},
+		{"fragments over speech", "speech", 6, []float64{-6, -14}, 0, nominal, ""},
+	}
+}
+
+func checkMasking(t *testing.T, cfg GateConfig, mx mixture) (recovered int, leakedPct float64) {
 	items := talkOffCorpus(t)
 	sp := testpeer.Spandsp(t)
 	mm := testpeer.Multimon(t)
 	ctx := context.Background()
-	var heardBefore, total, toneSamples, leaked int
-	for i, it := range items {
-		if it.Kind != "speech" || i%4 != 0 {
+	var heardBefore, spBefore, mmBefore, total, toneSamples, leaked int
+	n := 0
+	for _, it := range items {
+		if it.Kind != mx.kind {
 			continue
 		}
-		for _, level := range []float64{-6, -14, -22} {
+		n++
+		if (n-1)%mx.every != 0 {
+			continue
+		}
+		for li, level := range mx.levels {
 			s := &signal{samples: append([]int16(nil), it.Samples...)}
 			at := 4000
+			o := mx.opts[(n/mx.every+li)%len(mx.opts)]
+			o.levelDBm0 = level
 			for k := 0; at+800 < len(s.samples); k++ {
-				s.add(Digits[k%16], at, 480, toneOpts{levelDBm0: level})
-				at += 480 + 8000
+				ms := mx.toneMS
+				if ms == 0 { // fragments: 10, 12.5, 15, 17.5, 20 ms
+					ms = 10 + 2.5*float64(k%5)
+				}
+				s.add(Digits[k%16], at, int(ms*8), o)
+				at += int(ms*8) + 8000
 			}
 			total += len(s.tones)
 			heardBefore += len(decode(s.samples, 160))
+			if b, err := testpeer.DecodeSpandsp(ctx, sp, s.samples); err == nil {
+				spBefore += len(b)
+			}
+			if b, err := testpeer.DecodeMultimon(ctx, mm, s.samples); err == nil {
+				mmBefore += len(b)
+			}
 			marked, _ := coverage(cfg, s.samples, 160, nil)
-			mask, err := NewMaskSignal(MaskConfig{Mode: MaskTone, FreqHz: 1000, LevelDBm0: -20})
+			mode := mx.mask
+			if mode == "" {
+				mode = MaskTone
+			}
+			mask, err := NewMaskSignal(MaskConfig{Mode: mode, FreqHz: 1000, Digit: '#', LevelDBm0: -20})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,8 +181,8 @@ func checkMasking(t *testing.T, cfg GateConfig) (recovered int, leakedPct float6
 			}
 		}
 	}
-	t.Logf("%d digits keyed over speech (our detector hears %d unmasked); after masking the detectors hear %d; %.3f %% of tone samples escaped the gate",
-		total, heardBefore, recovered, 100*float64(leaked)/float64(toneSamples))
+	t.Logf("%s: %d digits keyed (unmasked, ours hears %d, spandsp %d, multimon-ng %d); after masking the detectors hear %d; %.3f %% of tone samples escaped the gate",
+		mx.name, total, heardBefore, spBefore, mmBefore, recovered, 100*float64(leaked)/float64(toneSamples))
 	return recovered, 100 * float64(leaked) / float64(toneSamples)
 }
 
