@@ -172,7 +172,11 @@ func TestNoCardDataAnywhere(t *testing.T) {
 			call("GET", "/v1/sessions/"+c.pan, nil)
 		}
 
-		for i, c := range cards {
+		run := cards
+		if raceEnabled {
+			run = []card{cards[0], cards[1], cards[3], cards[9], cards[10], cards[11]}
+		}
+		for i, c := range run {
 			callID := fmt.Sprintf("call-sec-%d", i)
 			code, body := call("POST", "/v1/sessions", map[string]any{"amount": 1999 + i, "currency": "GBP", "agent_id": "agent-sec",
 				"account_ref": fmt.Sprintf("INV-%d", i), "call_id": callID}, "Idempotency-Key", fmt.Sprintf("sec-%d", i))
@@ -276,11 +280,12 @@ func TestNoCardDataAnywhere(t *testing.T) {
 			}
 		}
 		for name, text := range artifacts {
+			toks := tokenSet(text)
 			for _, c := range append(cards, card{pan: invalidPAN}) {
 				if hit := panHit(text, c.pan); hit != "" {
 					t.Errorf("%s holds %s", name, hit)
 				}
-				if c.cvv != "" && cvvHit(text, c.cvv) {
+				if c.cvv != "" && toks[c.cvv] {
 					t.Errorf("%s holds the security code %s", name, c.cvv)
 				}
 			}
@@ -326,14 +331,14 @@ var (
 	tokens     = regexp.MustCompile(`[A-Za-z0-9]+`)
 )
 
-// cvvHit reports whether text holds the security code as a token of its own (timestamps
-// removed first). The codes start with 0, which no number Hushpay writes does.
-func cvvHit(text, cvv string) bool {
+// tokenSet returns the alphanumeric tokens of text, timestamps removed first: a security
+// code that leaks shows up as a token of its own. The test codes start with 0, which no
+// number Hushpay writes does, so a hit is a leak.
+func tokenSet(text string) map[string]bool {
 	text = timestamps.ReplaceAllString(text, " ")
+	set := map[string]bool{}
 	for _, tok := range tokens.FindAllString(text, -1) {
-		if tok == cvv {
-			return true
-		}
+		set[tok] = true
 	}
-	return false
+	return set
 }
