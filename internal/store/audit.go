@@ -51,8 +51,9 @@ func (t *tx) appendAudit(ctx context.Context, e *AuditEntry) error {
 		return err
 	}
 	if t.s.driver == DriverPostgres {
-		// The chain needs one writer at a time; reuse the events lock.
-		if _, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(eventsLockKey)); err != nil {
+		// The chain needs one writer at a time (its own lock: audit entries need not wait
+		// for event appends).
+		if _, err := t.tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(auditLockKey)); err != nil {
 			return fmt.Errorf("store: audit: lock: %w", err)
 		}
 	}

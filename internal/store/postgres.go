@@ -19,6 +19,9 @@ const eventsChannel = "hushpay_events"
 // package comment). Its value is arbitrary but fixed.
 const eventsLockKey = 0x48757368706179 // "Hushpay"
 
+// auditLockKey is the advisory lock that gives the audit chain one writer at a time.
+const auditLockKey = eventsLockKey + 1
+
 func (s *Store) openPostgres(ctx context.Context, o Options) error {
 	if o.DSN == "" {
 		return fmt.Errorf("store: postgres needs a dsn")
