@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"strconv"
 	"time"
 
@@ -167,8 +168,10 @@ func filterJSON(v any) any {
 		if n, err := x.Int64(); err == nil {
 			return n
 		}
-		f, _ := x.Float64()
-		return f
+		if f, err := x.Float64(); err == nil && !math.IsInf(f, 0) {
+			return f
+		}
+		return x.String() // out of range for float64: kept as text
 	case map[string]any:
 		for k, e := range x {
 			x[k] = filterJSON(e)

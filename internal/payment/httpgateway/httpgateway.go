@@ -297,16 +297,20 @@ func (c *Connector) once(ctx context.Context, method, u, key string, body, signe
 	if len(raw) > maxAnswer {
 		return nil, &exchangeErr{code: payment.ErrorGatewayProtocol, maybe: true, retry: true, err: errors.New("answer too large")}
 	}
-	var a answer
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if err := dec.Decode(&a); err != nil {
-		return nil, &exchangeErr{code: payment.ErrorGatewayProtocol, maybe: true, retry: true, err: errors.New("answer is not the contract's JSON")}
-	}
-	res, perr := a.result()
+	res, perr := parseAnswer(raw)
 	if perr != nil {
 		return nil, &exchangeErr{code: payment.ErrorGatewayProtocol, maybe: true, retry: true, err: perr}
 	}
 	return res, nil
+}
+
+// parseAnswer reads the gateway's JSON answer (section 1 of docs/gateway-http.md).
+func parseAnswer(raw []byte) (*payment.Result, error) {
+	var a answer
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, errors.New("answer is not the contract's JSON")
+	}
+	return a.result()
 }
 
 // result reads an answer: an error_code declines, a charge_id or token_id approves.
