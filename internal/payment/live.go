@@ -329,8 +329,9 @@ func (s *Service) Digit(ctx context.Context, callID string, d byte, src Source) 
 		}
 		return ch, err
 	})
-	if errors.Is(err, capture.ErrNoActiveField) || errors.Is(err, capture.ErrInvalidKey) || errors.Is(err, ErrNotSecure) {
-		return fmt.Errorf("%w: %w", ErrIgnored, err)
+	if errors.Is(err, capture.ErrNoActiveField) || errors.Is(err, capture.ErrInvalidKey) || errors.Is(err, ErrNotSecure) ||
+		errors.Is(err, ErrWrongState) {
+		return fmt.Errorf("%w: %w", ErrIgnored, err) // e.g. a key pressed while the payment is processing
 	}
 	return err
 }

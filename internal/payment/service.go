@@ -49,9 +49,10 @@ type Options struct {
 // Card data lives only in this Service's memory, on the node whose media layer captured
 // it: Pay must run on that node (other nodes answer ErrNoCardData).
 //
-// Lock order: Service.mu, then live.mu; never the other way. Neither is held while a
-// connector is called. Repository calls are made under live.mu (so that a session's
-// digits are stored in order) but never under Service.mu.
+// Lock order: live.mu (one session's card data), then Service.mu (a leaf lock guarding
+// the maps, held only for map access); never Service.mu while taking a live.mu. Neither is
+// held while a connector is called. Repository calls are made under live.mu (so that a
+// session's digits are stored in order) but never under Service.mu.
 type Service struct {
 	repo  Repository
 	conn  Connector
