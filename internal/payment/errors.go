@@ -33,4 +33,8 @@ var (
 	ErrConnector = errors.New("payment: gateway connector error")
 	// ErrLookupUnsupported: the gateway offers no way to look up a lost answer.
 	ErrLookupUnsupported = errors.New("payment: gateway offers no lookup")
+	// ErrIgnored reports a digit that was deliberately not captured (not in secure mode, no
+	// field collecting, agent side, payment processing). The media layer treats it as
+	// normal; it is not a fault.
+	ErrIgnored = errors.New("payment: digit not captured")
 )

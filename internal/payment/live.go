@@ -294,10 +294,6 @@ func (s *Service) StartAgain(ctx context.Context, tenant, id string) (*Session, 
 	})
 }
 
-// ErrIgnored reports a digit that was deliberately not captured (not in secure mode, no
-// field collecting, agent side). The media layer treats it as normal; it is not a fault.
-var ErrIgnored = errors.New("payment: digit not captured")
-
 // Digit takes one key press from the media layer for a call. Customer digits are captured
 // when the call's session is in secure mode and a field is collecting; agent digits are
 // never captured as card data but, outside secure mode, can key the call reference that
