@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -106,8 +107,10 @@ type call struct {
 	dcs        *sipgo.DialogClientSession
 	acked      chan struct{}
 	ackOnce    sync.Once
-	agentKeys  []byte // agent digits outside secure mode, for the activation code
-	offerMux   bool   // the last offer seen on the customer leg carried rtcp-mux
+	agentKeys  []byte            // agent digits outside secure mode, for the activation code
+	offerMux   bool              // the last offer seen on the customer leg carried rtcp-mux
+	sdpRemote  [2]netip.AddrPort // per media.LegID: the RTP address last signalled in SDP
+	sdpRTCP    [2]netip.AddrPort
 	reinviting sync.Mutex
 	endOnce    sync.Once
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -25,11 +26,13 @@ import (
 
 var loopback = netip.MustParseAddr("127.0.0.1")
 
-// portBase hands out distinct port blocks to the tests of this binary (SIP ports and media
-// ranges never collide between tests, even run one after another while sockets linger).
+// portNext hands out distinct port blocks to the tests of this binary (SIP ports and media
+// ranges never collide between tests, even run one after another while sockets linger). The
+// start is random within 44000-58000, above the media relay's default range that other
+// packages' tests use.
 var (
 	portMu   sync.Mutex
-	portNext = 21000 + (os.Getpid()%40)*500
+	portNext = 44000 + rand.IntN(56)*250
 )
 
 func ports(n int) int {

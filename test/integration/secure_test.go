@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,20 +17,40 @@ import (
 
 const testPAN = "4242424242424242"
 
-// writeDigitsWAV writes a μ-law WAV with digits as in-band DTMF (Hushpay's generator).
-func writeDigitsWAV(t *testing.T, path, digits string, leadMS float64) {
+// writeDigitsWAV writes a WAV (μ-law for sipp, 16-bit for baresip) with digits as in-band
+// DTMF (Hushpay's generator), followed by 20 s of silence.
+func writeDigitsWAV(t *testing.T, path, digits string, leadMS float64, format audio.Format) {
 	t.Helper()
 	samples, _, err := dtmf.Sequence(digits, dtmf.SequenceOptions{ToneMS: 90, GapMS: 90, LeadMS: leadMS, LevelDBm0: -8})
 	if err != nil {
 		t.Fatal(err)
 	}
-	samples = append(samples, make([]int16, 8000)...) // a second of silence after
+	samples = append(samples, make([]int16, 20*8000)...)
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := audio.WriteWAV(f, 8000, audio.Ulaw, samples); err != nil {
+	if err := audio.WriteWAV(f, 8000, format, samples); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// writeHumWAV writes seconds of a quiet 300 Hz hum (an agent's microphone: audio that is
+// neither silence nor DTMF).
+func writeHumWAV(t *testing.T, path string, seconds int) {
+	t.Helper()
+	samples := make([]int16, 8000*seconds)
+	amp := audio.SineAmplitude(-30)
+	for i := range samples {
+		samples[i] = audio.Saturate(amp * math.Sin(2*math.Pi*300*float64(i)/8000))
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := audio.WriteWAV(f, 8000, audio.PCM16, samples); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -61,7 +82,7 @@ func TestSippSecureDigits(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	dir := t.TempDir()
-	writeDigitsWAV(t, filepath.Join(dir, "digits.wav"), testPAN, 300)
+	writeDigitsWAV(t, filepath.Join(dir, "digits.wav"), testPAN, 300, audio.Ulaw)
 	uasPort, uas := sippUAS(t, ctx, "uas_noinfo.xml", 1)
 	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
 	port := ports(10)
