@@ -13,11 +13,10 @@ import (
 	"time"
 
 	"github.com/hushpay/hushpay/internal/api"
-	"github.com/hushpay/hushpay/internal/capture"
 	"github.com/hushpay/hushpay/internal/config"
 	"github.com/hushpay/hushpay/internal/logging"
 	"github.com/hushpay/hushpay/internal/payment"
-	"github.com/hushpay/hushpay/internal/payment/testgateway"
+	"github.com/hushpay/hushpay/internal/payment/gateways"
 	"github.com/hushpay/hushpay/internal/store"
 	"github.com/hushpay/hushpay/internal/webhook"
 )
@@ -77,28 +76,24 @@ func serve(ctx context.Context, cfg config.Config, log *slog.Logger, stdout io.W
 	if err != nil {
 		return err
 	}
-	rules := capture.DefaultRules()
-	rules.Terminator = cfg.Capture.Terminator[0]
-	rules.Timeout = cfg.Capture.Timeout
-	rules.MaxAttempts = cfg.Capture.MaxAttempts
-	rules.MaskStyle = capture.MaskStyle(cfg.Capture.MaskStyle)
-	for _, b := range cfg.Capture.AllowedBrands {
-		rules.AllowedBrands = append(rules.AllowedBrands, capture.Brand(b))
-	}
-	svc, err := payment.NewService(st, conn, payment.Options{
-		Rules: rules, CallRefDigits: cfg.Payment.CallRefDigits, Logger: log,
-		// OnSecure is where the media layer plugs in (issue: media path / SIP): it masks the
-		// call's customer audio while secure. Nothing is wired here yet, and no call can be
-		// secured without SIP, so no digit can arrive unmasked.
-	})
+	opts := gateways.Options(cfg)
+	opts.Logger = log
+	// opts.OnSecure is where the media layer plugs in (issue: media path / SIP): it masks the
+	// call's customer audio while secure. Nothing is wired here yet, and no call can be
+	// secured without SIP, so no digit can arrive unmasked.
+	svc, err := payment.NewService(st, conn, opts)
 	if err != nil {
 		return err
 	}
-	if n, err := svc.ResolvePending(ctx); err != nil {
-		log.Warn("payment: resolving attempts left in doubt by the last run", "err", err)
-	} else if n > 0 {
-		log.Info("payment: resolved attempts left in doubt by the last run", "count", n)
-	}
+	go func() {
+		// Attempts a crash left in doubt are settled by asking the gateway, never by
+		// charging again; lookups may take a gateway timeout, so start-up does not wait.
+		if n, err := svc.ResolvePending(ctx); err != nil {
+			log.Warn("payment: resolving attempts left in doubt by the last run", "err", err)
+		} else if n > 0 {
+			log.Info("payment: resolved attempts left in doubt by the last run", "count", n)
+		}
+	}()
 
 	srv := api.New(api.Options{
 		Store: st, Payments: svc, Logger: log, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, SSEKeepalive: cfg.HTTP.SSEKeepalive,
@@ -192,14 +187,8 @@ func bootstrap(ctx context.Context, st *store.Store, cfg config.Config) (string,
 	return k.Key, nil
 }
 
-// newConnector builds the configured gateway connector.
-func newConnector(p config.Payment) (payment.Connector, error) {
-	switch p.Gateway {
-	case "test":
-		return testgateway.New(p.Test.Latency), nil
-	}
-	return nil, fmt.Errorf("payment.gateway %q is not wired into hushpay serve yet; use test", p.Gateway)
-}
+// newConnector builds the gateway connector chosen by payment.gateway (test, stripe, http).
+func newConnector(p config.Payment) (payment.Connector, error) { return gateways.Connector(p) }
 
 // printWelcome tells the person who started Hushpay where it listens and how to use it.
 func printWelcome(w io.Writer, cfg config.Config, addr, firstKey string) {
