@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/hushpay/hushpay/internal/capture"
 	"github.com/hushpay/hushpay/internal/logging"
@@ -52,6 +53,9 @@ type Request struct {
 	// Token charges a stored reusable token instead of a card (recurring payments after the
 	// first).
 	Token *Token
+	// AttemptedAt is when the attempt was first sent (set on lookups), so that a connector
+	// can tell when the gateway has forgotten the idempotency key.
+	AttemptedAt time.Time
 }
 
 // ConnectorError is a gateway fault: the gateway could not be reached, timed out, failed

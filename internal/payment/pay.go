@@ -108,7 +108,7 @@ func (s *Service) Pay(ctx context.Context, tenant, id string) (*Session, error) 
 // sessionRequest is the request of a session's attempt, without the card.
 func sessionRequest(sess *Session, att *Attempt) *Request {
 	return &Request{Key: att.Key, Type: sess.Type, Amount: att.Amount, Currency: att.Currency, SessionID: sess.ID,
-		Tenant: sess.Tenant, AccountRef: sess.AccountRef, Description: sess.Description}
+		Tenant: sess.Tenant, AccountRef: sess.AccountRef, Description: sess.Description, AttemptedAt: att.CreatedAt}
 }
 
 // maskedOf keeps what may be stored of a card.
@@ -316,7 +316,7 @@ func (s *Service) ChargeToken(ctx context.Context, tenant, tokenID string, amoun
 // tokenRequest is the request of a token charge.
 func tokenRequest(att *Attempt, tok *Token) *Request {
 	return &Request{Key: att.Key, Type: TypeSale, Amount: att.Amount, Currency: att.Currency,
-		SessionID: tok.SessionID, Tenant: att.Tenant, Token: tok}
+		SessionID: tok.SessionID, Tenant: att.Tenant, Token: tok, AttemptedAt: att.CreatedAt}
 }
 
 // resolveTokenCharge looks up a token charge left pending or in doubt.

@@ -303,7 +303,8 @@ func TestSecurityNoCardDataEmitted(t *testing.T) {
 	}
 	for _, mode := range []string{"ok", "pm_error", "decline", "500", "garbage"} {
 		setups = append(setups, setup{name: "stripe/" + mode, conn: func(t *testing.T) payment.Connector {
-			c, err := stripe.New(stripe.Config{SecretKey: "sk_test_x", APIBase: echoingStripe(t, mode).URL, MaxNetworkRetries: -1})
+			c, err := stripe.New(stripe.Config{SecretKey: "sk_test_x", APIBase: echoingStripe(t, mode).URL, MaxNetworkRetries: -1,
+				Now: func() time.Time { return time.Date(2026, 11, 21, 10, 30, 0, 0, time.UTC) }}) // the harness's clock
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -39,6 +39,10 @@ import (
 // Name is the connector's name in results.
 const Name = "stripe"
 
+// KeyLifetime is how long after an attempt Lookup trusts Stripe to remember its
+// idempotency key (Stripe keeps keys for at least 24 hours).
+const KeyLifetime = 23 * time.Hour
+
 // Config configures the connector.
 type Config struct {
 	// SecretKey is the Stripe secret API key.
@@ -53,11 +57,14 @@ type Config struct {
 	MaxNetworkRetries int
 	// HTTPClient replaces the default client (tests).
 	HTTPClient *http.Client
+	// Now replaces time.Now (tests).
+	Now func() time.Time
 }
 
 // Connector pays through Stripe. It is safe for concurrent use.
 type Connector struct {
-	c *sg.Client
+	c   *sg.Client
+	now func() time.Time
 }
 
 var _ payment.Connector = (*Connector)(nil)
@@ -89,7 +96,10 @@ func New(cfg Config) (*Connector, error) {
 	if cfg.APIBase != "" {
 		bc.URL = sg.String(strings.TrimRight(cfg.APIBase, "/"))
 	}
-	return &Connector{c: sg.NewClient(cfg.SecretKey, sg.WithBackends(sg.NewBackendsWithConfig(bc)))}, nil
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Connector{c: sg.NewClient(cfg.SecretKey, sg.WithBackends(sg.NewBackendsWithConfig(bc))), now: cfg.Now}, nil
 }
 
 // Name returns "stripe".
@@ -281,6 +291,11 @@ func (c *Connector) Lookup(ctx context.Context, req *payment.Request) (*payment.
 	switch req.Type {
 	case payment.TypeVerify, payment.TypeTokenize:
 		return nil, payment.ErrNotFound
+	}
+	if !req.AttemptedAt.IsZero() && c.now().Sub(req.AttemptedAt) > KeyLifetime {
+		// Stripe has forgotten the key: a replay would create a new, unconfirmed payment
+		// and prove nothing. Reconcile by hand in the Dashboard (metadata hushpay_key).
+		return nil, payment.ErrLookupUnsupported
 	}
 	if req.Token != nil {
 		customer, _, _ := strings.Cut(req.Token.GatewayToken, "/")

@@ -453,3 +453,17 @@ func TestTokenCharge(t *testing.T) {
 		t.Fatal("no key accepted")
 	}
 }
+
+func TestLookupAfterKeyLifetime(t *testing.T) {
+	f, srv := newFake(t)
+	c := fakeConnector(t, srv, -1, 0)
+	req := request(payment.TypeSale, "hp_old_1")
+	req.Card = capture.Card{}
+	req.AttemptedAt = time.Now().Add(-25 * time.Hour)
+	if _, err := c.Lookup(context.Background(), req); !errors.Is(err, payment.ErrLookupUnsupported) {
+		t.Fatal(err)
+	}
+	if len(f.keys["/v1/payment_intents"]) != 0 {
+		t.Fatal("replayed a forgotten key")
+	}
+}
