@@ -276,24 +276,33 @@ func (g *ToneGate) Process(samples []int16, mark func(start, end int64)) {
 // windows' running sums.
 func (g *ToneGate) analyse() {
 	var e float64
-	for _, x := range g.buf {
+	for _, x := range &g.buf {
 		e += x * x
 	}
 	t := gtables
 	var xs [8]complex128
+	// Goertzel, four recurrences at a time, two samples per step so that the two states swap
+	// roles instead of moving; (x - s[n-2]) + c·s[n-1] keeps the dependent chain to one
+	// multiply and one add.
+	b := &g.buf
 	for k := 0; k < 8; k += 4 {
 		c0, c1, c2, c3 := t.coef[k], t.coef[k+1], t.coef[k+2], t.coef[k+3]
-		var a1, a2, b1, b2, d1, d2, e1, e2 float64
-		for _, x := range g.buf {
-			a1, a2 = x+c0*a1-a2, a1
-			b1, b2 = x+c1*b1-b2, b1
-			d1, d2 = x+c2*d1-d2, d1
-			e1, e2 = x+c3*e1-e2, e1
+		var p0, q0, p1, q1, p2, q2, p3, q3 float64 // p: s[n-2], q: s[n-1]
+		for i := 0; i < gateSub; i += 2 {
+			x, y := b[i], b[i+1]
+			p0 = (x - p0) + c0*q0
+			p1 = (x - p1) + c1*q1
+			p2 = (x - p2) + c2*q2
+			p3 = (x - p3) + c3*q3
+			q0 = (y - q0) + c0*p0
+			q1 = (y - q1) + c1*p1
+			q2 = (y - q2) + c2*p2
+			q3 = (y - q3) + c3*p3
 		}
-		xs[k] = goertzelOut(a1, a2, t.wn[k], t.tail[k])
-		xs[k+1] = goertzelOut(b1, b2, t.wn[k+1], t.tail[k+1])
-		xs[k+2] = goertzelOut(d1, d2, t.wn[k+2], t.tail[k+2])
-		xs[k+3] = goertzelOut(e1, e2, t.wn[k+3], t.tail[k+3])
+		xs[k] = goertzelOut(q0, p0, t.wn[k], t.tail[k])
+		xs[k+1] = goertzelOut(q1, p1, t.wn[k+1], t.tail[k+1])
+		xs[k+2] = goertzelOut(q2, p2, t.wn[k+2], t.tail[k+2])
+		xs[k+3] = goertzelOut(q3, p3, t.wn[k+3], t.tail[k+3])
 	}
 	slot := g.nsub % gateSubs
 	ls := g.nsub % gateLong
@@ -353,19 +362,16 @@ func (g *ToneGate) analyse() {
 
 // judge decides on the windows ending with the last sub-block.
 func (g *ToneGate) judge() bool {
-	var energy float64
-	for _, e := range g.se {
-		energy += e
-	}
-	ok, iso, share := false, false, 0.0
+	energy := g.se[0] + g.se[1] + g.se[2] + g.se[3]
+	var sw shortWindow
 	if energy >= g.minE/2 { // else no bin can reach minE (|X|² <= W·energy)
-		ok, iso, share = g.short(energy)
+		g.short(energy, &sw)
 	}
-	trig := g.open && ok && share >= g.cfg.HoldRatio // a tone under speech keeps it open
-	if ok && share >= g.cfg.MinToneRatio {
+	trig := g.open && sw.ok && sw.share >= g.cfg.HoldRatio // a tone under speech keeps it open
+	if sw.ok && sw.share >= g.cfg.MinToneRatio {
 		g.run++
-		if iso {
-			g.peak = math.Max(g.peak, share)
+		if sw.share >= g.cfg.PeakRatio && sw.share > g.peak && g.isolated(&sw, energy) {
+			g.peak = sw.share
 		}
 	} else {
 		g.run, g.peak = 0, 0
@@ -377,33 +383,59 @@ func (g *ToneGate) judge() bool {
 	return trig
 }
 
-// short judges the short window: whether both groups' strongest tones are above the level
-// floor and within the twist, and the share of the energy they explain.
-func (g *ToneGate) short(energy float64) (ok, iso bool, share float64) {
-	var pw [gateBins]float64
-	x := &g.sx
-	for k := range gateBins {
-		z := x[0][k] + x[1][k] + x[2][k] + x[3][k]
-		pw[k] = (real(z)*real(z) + imag(z)*imag(z)) * (2.0 / (gateSub * gateSubs)) // energy of the tone
-	}
-	low, kl := toneEnergy(&pw, 0)
-	high, kh := toneEnergy(&pw, 8)
-	if low < g.minE || high < g.minE || low > high*g.twist || high > low*g.twist {
-		return false, false, 0
-	}
-	isoL, farL := g.isolated(&pw, kl, 0, kh/2, high)
-	isoH, farH := g.isolated(&pw, kh, 8, kl/2, low)
-	// Isolated, or (two keys pressed at once) three tones making up the whole window.
-	three := g.cfg.ThreeRatio * energy
-	iso = (isoL && isoH) || (isoL && low+high+farH >= three) || (isoH && low+high+farL >= three)
-	return true, iso, (low + high) / energy
+// shortWindow is what short finds in the short window.
+type shortWindow struct {
+	pw        [gateBins]float64 // energy seen by each offset bin
+	low, high float64           // estimated energy of each group's strongest tone
+	kl, kh    int               // their strongest bins
+	ok        bool              // both above the level floor, within the twist
+	share     float64           // (low+high)/energy
 }
 
-// isolated reports whether no tone of the group [from, from+8) two or more steps away from
+// short judges the short window: whether both groups' strongest tones are above the level
+// floor and within the twist, and the share of the energy they explain.
+func (g *ToneGate) short(energy float64, sw *shortWindow) {
+	x := &g.sx
+	const scale = 2.0 / (gateSub * gateSubs)
+	kl, kh := 0, 8
+	for k := range gateBins {
+		z := x[0][k] + x[1][k] + x[2][k] + x[3][k]
+		p := (real(z)*real(z) + imag(z)*imag(z)) * scale // energy of the tone
+		sw.pw[k] = p
+		if k < 8 {
+			if p > sw.pw[kl] {
+				kl = k
+			}
+		} else if p > sw.pw[kh] {
+			kh = k
+		}
+	}
+	sw.kl, sw.kh = kl, kh
+	sw.low = toneEnergy(&sw.pw, kl)
+	sw.high = toneEnergy(&sw.pw, kh)
+	low, high := sw.low, sw.high
+	if low < g.minE || high < g.minE || low > high*g.twist || high > low*g.twist {
+		return
+	}
+	sw.ok, sw.share = true, (low+high)/energy
+}
+
+// isolated reports whether both tones of the short window are isolated in their groups, or
+// (two keys pressed at once) one group holds a third tone and the three make up ThreeRatio
+// of the energy.
+func (g *ToneGate) isolated(sw *shortWindow, energy float64) bool {
+	isoL, farL := g.far(&sw.pw, sw.kl, 0, sw.kh/2, sw.high)
+	isoH, farH := g.far(&sw.pw, sw.kh, 8, sw.kl/2, sw.low)
+	three := g.cfg.ThreeRatio * energy
+	pair := sw.low + sw.high
+	return (isoL && isoH) || (isoL && pair+farH >= three) || (isoH && pair+farL >= three)
+}
+
+// far reports whether no tone of the group [from, from+8) two or more steps away from
 // the one of bin k has a bin above FarPeak of bin k (a tone is narrow; the harmonics of a
 // voice or a chord spread over the group), once the leakage of the other group's tone (tone
 // jo, energy eo) is allowed for. It also returns the energy of the strongest far tone.
-func (g *ToneGate) isolated(pw *[gateBins]float64, k, from, jo int, eo float64) (bool, float64) {
+func (g *ToneGate) far(pw *[gateBins]float64, k, from, jo int, eo float64) (bool, float64) {
 	j := (k - from) / 2
 	lim := g.cfg.FarPeak * pw[k]
 	iso, far := true, 0.0
@@ -421,22 +453,15 @@ func (g *ToneGate) isolated(pw *[gateBins]float64, k, from, jo int, eo float64) 
 	return iso, far
 }
 
-// toneEnergy estimates the window energy of the strongest tone among offset bins
-// [from, from+8): the two bins of that tone, corrected for scalloping by the share of the
-// upper one.
-func toneEnergy(pw *[gateBins]float64, from int) (float64, int) {
-	k := from
-	for i := from + 1; i < from+8; i++ {
-		if pw[i] > pw[k] {
-			k = i
-		}
-	}
+// toneEnergy estimates the window energy of the tone whose offset bin k is the strongest of
+// its group: the tone's two bins, corrected for scalloping by the share of the upper one.
+func toneEnergy(pw *[gateBins]float64, k int) float64 {
 	a, b := pw[k&^1], pw[k|1]
 	sum := a + b
 	if sum <= 0 {
-		return 0, k
+		return 0
 	}
-	return sum * gtables.gain[k/2][int(b/sum*gainSteps+0.5)], k
+	return sum * gtables.gain[k/2][int(b/sum*gainSteps+0.5)]
 }
 
 // window judges a window of subs sub-blocks (coherent nominal-bin sums x, energy) the way
@@ -448,14 +473,32 @@ func (g *ToneGate) window(x *[8]complex128, energy float64, subs int, ratio, pea
 		return false
 	}
 	var pw [8]float64
+	r, c := 0, 4
 	for j := range 8 {
 		z := x[j]
 		pw[j] = real(z)*real(z) + imag(z)*imag(z)
+		if j < 4 {
+			if pw[j] > pw[r] {
+				r = j
+			}
+		} else if pw[j] > pw[c] {
+			c = j
+		}
 	}
-	r1, r2 := best(pw[0:4])
-	c1, c2 := best(pw[4:8])
-	lo, hi := pw[r1], pw[4+c1]
+	lo, hi := pw[r], pw[c]
 	scale := 2.0 / float64(gateSub*subs)
-	return lo*scale >= minE && hi*scale >= minE && (lo+hi)*scale >= ratio*energy &&
-		pw[r2] <= peak*lo && pw[4+c2] <= peak*hi
+	if lo*scale < minE || hi*scale < minE || (lo+hi)*scale < ratio*energy {
+		return false
+	}
+	for j := range 4 {
+		if j != r && pw[j] > peak*lo {
+			return false
+		}
+	}
+	for j := 4; j < 8; j++ {
+		if j != c && pw[j] > peak*hi {
+			return false
+		}
+	}
+	return true
 }
