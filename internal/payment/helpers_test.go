@@ -84,7 +84,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 // harness is a Service over an in-memory repository and the test gateway, with everything
 // it emits collected for inspection.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	svc    *payment.Service
 	repo   *paymenttest.MemRepo
 	gw     *testgateway.Gateway
@@ -96,13 +96,13 @@ type harness struct {
 	ids    int
 }
 
-func newHarness(t *testing.T, mod ...func(*payment.Options)) *harness {
+func newHarness(t testing.TB, mod ...func(*payment.Options)) *harness {
 	t.Helper()
 	return newHarnessConn(t, nil, mod...)
 }
 
 // newHarnessConn uses conn as the connector (the test gateway when nil).
-func newHarnessConn(t *testing.T, conn payment.Connector, mod ...func(*payment.Options)) *harness {
+func newHarnessConn(t testing.TB, conn payment.Connector, mod ...func(*payment.Options)) *harness {
 	t.Helper()
 	h := &harness{t: t, repo: paymenttest.NewMemRepo(), gw: testgateway.New(0),
 		clock: &fakeClock{now: time.Date(2026, 11, 21, 10, 0, 0, 0, time.UTC)}, logs: &bytes.Buffer{},
