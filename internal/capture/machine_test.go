@@ -442,6 +442,19 @@ func TestMachineDropSecurityCodeAndWipe(t *testing.T) {
 	}
 }
 
+func TestGenericFieldDefaults(t *testing.T) {
+	m := newMachine(t, DefaultRules(), Specs("account"))
+	now := t0
+	m.Start("account", now)
+	feed(t, m, "12345678901234567890", &now)
+	if fv := fieldView(t, m, "account"); fv.MaxLength != MaxFieldLength || fv.Masked != strings.Repeat("*", 20) {
+		t.Fatalf("%+v", fv)
+	}
+	if ch := feed(t, m, "#", &now); ch.Kind != ChangeComplete || m.Digits("account") != "12345678901234567890" {
+		t.Fatalf("%+v", ch)
+	}
+}
+
 func TestNewMachineRejects(t *testing.T) {
 	tests := []struct {
 		name  string
@@ -457,7 +470,6 @@ func TestNewMachineRejects(t *testing.T) {
 		{"duplicate", DefaultRules(), Specs(FieldCardNumber, FieldCardNumber)},
 		{"cvv first", DefaultRules(), Specs(FieldSecurityCode, FieldCardNumber)},
 		{"cvv alone", DefaultRules(), Specs(FieldSecurityCode)},
-		{"generic without length", DefaultRules(), Specs("account")},
 		{"generic too long", DefaultRules(), []FieldSpec{{Name: "a", MaxLength: 33}}},
 		{"bad name", DefaultRules(), []FieldSpec{{Name: "a b", MaxLength: 3}}},
 		{"min over max", DefaultRules(), []FieldSpec{{Name: FieldPostalCode, MinLength: 5, MaxLength: 3}}},

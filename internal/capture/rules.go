@@ -61,8 +61,8 @@ type FieldSpec struct {
 	// '_') for a generic digit field.
 	Name FieldName
 	// MinLength and MaxLength bound the number of digits of a postal code (defaults 1 and
-	// 10) or a generic field (MaxLength required, at most MaxFieldLength). The card fields
-	// ignore them. The field ends by itself at MaxLength.
+	// 10) or a generic field (defaults 1 and MaxFieldLength: it ends with the terminator).
+	// The card fields ignore them. The field ends by itself at MaxLength.
 	MinLength, MaxLength int
 	// Clear shows a postal code or generic field's digits to the agent; by default they
 	// are shown as asterisks. The card fields ignore it.
@@ -104,6 +104,9 @@ func (s *FieldSpec) normalise() error {
 	default:
 		if s.MinLength == 0 {
 			s.MinLength = 1
+		}
+		if s.MaxLength == 0 {
+			s.MaxLength = MaxFieldLength
 		}
 	}
 	if s.MaxLength < 1 || s.MaxLength > MaxFieldLength || s.MinLength < 1 || s.MinLength > s.MaxLength {

@@ -50,6 +50,9 @@ type Request struct {
 	// Card holds the card for a first payment; it is zero when Token is set. The
 	// connector reads it and must not keep it.
 	Card capture.Card
+	// Fields holds the digits of the session's generic fields (an account number...), by
+	// field name; nil when there are none. Not card data, but not logged either.
+	Fields map[string]string
 	// Token charges a stored reusable token instead of a card (recurring payments after the
 	// first).
 	Token *Token

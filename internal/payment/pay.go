@@ -52,6 +52,15 @@ func (s *Service) Pay(ctx context.Context, tenant, id string) (*Session, error) 
 		return nil, fmt.Errorf("%w: %w", ErrNoCardData, err)
 	}
 	defer card.Wipe()
+	var fields map[string]string
+	for _, f := range sess.RequiredFields {
+		if !f.IsCard() && f != capture.FieldPostalCode {
+			if fields == nil {
+				fields = map[string]string{}
+			}
+			fields[string(f)] = lv.m.Digits(f)
+		}
+	}
 	var n int
 	sess, err = s.update(ctx, tenant, id, func(x *Session) ([]*Event, error) {
 		if x.Status == StatusInDoubt {
@@ -90,6 +99,7 @@ func (s *Service) Pay(ctx context.Context, tenant, id string) (*Session, error) 
 	} else {
 		req := *lreq
 		req.Card = card
+		req.Fields = fields
 		res, perr = s.conn.Pay(bg, &req)
 		req.Card = capture.Card{}
 	}

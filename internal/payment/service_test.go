@@ -47,7 +47,7 @@ func TestCreateValidation(t *testing.T) {
 		{"duplicate field", payment.CreateRequest{Tenant: "t", IdempotencyKey: "k", Amount: 1, Currency: "GBP", RequiredFields: []capture.FieldName{capture.FieldCardNumber, capture.FieldCardNumber}}},
 		{"cvv first", payment.CreateRequest{Tenant: "t", IdempotencyKey: "k", Amount: 1, Currency: "GBP", RequiredFields: []capture.FieldName{capture.FieldSecurityCode, capture.FieldCardNumber}}},
 		{"unknown brand", payment.CreateRequest{Tenant: "t", IdempotencyKey: "k", Amount: 1, Currency: "GBP", AllowedBrands: []capture.Brand{"visa", "vissa"}}},
-		{"generic field", payment.CreateRequest{Tenant: "t", IdempotencyKey: "k", Amount: 1, Currency: "GBP", RequiredFields: []capture.FieldName{capture.FieldCardNumber, "account"}}},
+		{"bad field name", payment.CreateRequest{Tenant: "t", IdempotencyKey: "k", Amount: 1, Currency: "GBP", RequiredFields: []capture.FieldName{capture.FieldCardNumber, "acc ount"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -702,4 +702,37 @@ func TestTokenChargeInDoubtIsResolved(t *testing.T) {
 	if err != nil || a2.Status != payment.AttemptDone || a2.Result.Outcome != payment.OutcomeApproved || h.gw.Charges() != 1 {
 		t.Fatalf("%+v %v charges %d", a2, err, h.gw.Charges())
 	}
+}
+
+func TestGenericFieldReachesTheGateway(t *testing.T) {
+	var got map[string]string
+	rec := &recordingConn{Gateway: testgateway.New(0), fields: func(f map[string]string) { got = f }}
+	h := newHarnessConn(t, rec)
+	s := h.create(payment.CreateRequest{RequiredFields: []capture.FieldName{capture.FieldCardNumber, capture.FieldExpiry,
+		capture.FieldSecurityCode, "account"}})
+	h.secureCall(s, "c")
+	h.key("c", "42424242424242421230847")
+	if a, _ := h.get(s).Capture.Field("account"); a.State != capture.StateActive {
+		t.Fatalf("%+v", a)
+	}
+	h.key("c", "00012345#")
+	if fv, _ := h.get(s).Capture.Field("account"); fv.Masked != "********" || !fv.Valid {
+		t.Fatalf("%+v", fv)
+	}
+	if paid, err := h.svc.Pay(ctx, s.Tenant, s.ID); err != nil || paid.Status != payment.StatusApproved {
+		t.Fatal(err)
+	}
+	if got["account"] != "00012345" {
+		t.Fatalf("fields %v", got)
+	}
+}
+
+type recordingConn struct {
+	*testgateway.Gateway
+	fields func(map[string]string)
+}
+
+func (r *recordingConn) Pay(ctx context.Context, req *payment.Request) (*payment.Result, error) {
+	r.fields(req.Fields)
+	return r.Gateway.Pay(ctx, req)
 }

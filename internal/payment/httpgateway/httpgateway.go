@@ -148,6 +148,11 @@ func appendBody(dst []byte, req *payment.Request) []byte {
 	if req.Description != "" {
 		str("description", req.Description)
 	}
+	if len(req.Fields) > 0 {
+		b, _ := json.Marshal(req.Fields) // map keys are sorted: the same request, the same body
+		dst = append(dst, `,"fields":`...)
+		dst = append(dst, b...)
+	}
 	if req.Token != nil {
 		str("token", req.Token.GatewayToken)
 	} else if !req.Card.Wiped() {

@@ -159,7 +159,8 @@ func connector(t *testing.T, srv *httptest.Server, retries int) *Connector {
 
 func req(pan string) *payment.Request {
 	return &payment.Request{Key: "hp_ps_1_1", Type: payment.TypeSale, Amount: 1999, Currency: "GBP", SessionID: "ps_1", Tenant: "t",
-		AccountRef: `INV "1"`, Card: capture.NewCard([]byte(pan), 12, 2030, []byte("847"), []byte("90210"), "")}
+		AccountRef: `INV "1"`, Card: capture.NewCard([]byte(pan), 12, 2030, []byte("847"), []byte("90210"), ""),
+		Fields: map[string]string{"account": "00012345"}}
 }
 
 func TestPayOutcomes(t *testing.T) {
@@ -188,6 +189,12 @@ func TestPayOutcomes(t *testing.T) {
 			t.Fatalf("token %+v", res)
 		}
 		var body map[string]any
+		if err := json.Unmarshal([]byte(g.bodies[0]), &body); err != nil {
+			t.Fatalf("body is not JSON: %v", err)
+		}
+		if f, _ := body["fields"].(map[string]any); f["account"] != "00012345" {
+			t.Fatalf("fields %v", body["fields"])
+		}
 		if err := json.Unmarshal([]byte(g.bodies[0]), &body); err != nil {
 			t.Fatalf("body is not JSON: %v", err)
 		}
