@@ -27,6 +27,7 @@ type command struct {
 // commands is the whole command set, declared in one place.
 var commands = map[string]command{
 	"serve":   {"run Hushpay (SIP, media, API, dashboard)", runServe},
+	"demo":    {"run Hushpay with a simulated call, to take a payment in the browser", runDemo},
 	"dtmf":    {"decode, generate and scan DTMF in WAV files", runDTMF},
 	"bench":   {"load generators for the benchmarks under bench/", runBench},
 	"config":  {"print the configuration reference or check a file", runConfig},
