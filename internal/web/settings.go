@@ -2,8 +2,10 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 
+	"github.com/hushpay/hushpay/internal/config"
 	"github.com/hushpay/hushpay/internal/store"
 )
 
@@ -66,4 +68,37 @@ func LoadSettings(ctx context.Context, st *store.Store, tenant string) (Settings
 		ReceiptName: m[setReceiptName], ReceiptLogo: m[setReceiptLogo], ReceiptColour: m[setReceiptColour],
 		SMTPHost: m[setSMTPHost], SMTPPort: port, SMTPFrom: m[setSMTPFrom], SMTPUsername: m[setSMTPUser], SMTPPassword: m[setSMTPPassword],
 		Gateway: m[setGateway], StripeSecretKey: m[setStripeKey], HTTPGatewayURL: m[setHTTPGatewayURL], HTTPGatewaySecret: m[setHTTPGatewaySec]}, nil
+}
+
+// ApplySettings lays the admin's start-time settings (card number display, masking signal,
+// activation code, gateway connector and its secrets) over cfg, for `hushpay serve` at
+// start. When the result does not validate, cfg is left as it was and the error says why.
+func ApplySettings(cfg *config.Config, set Settings) error {
+	c := *cfg
+	if set.MaskStyle != "" {
+		c.Capture.MaskStyle = set.MaskStyle
+	}
+	if set.MaskMode != "" {
+		c.Media.Mask.Mode = set.MaskMode
+	}
+	if set.ActivationCode != "" {
+		c.SIP.ActivationCode = set.ActivationCode
+	}
+	if set.Gateway != "" {
+		c.Payment.Gateway = set.Gateway
+	}
+	if set.StripeSecretKey != "" {
+		c.Payment.Stripe.SecretKey = set.StripeSecretKey
+	}
+	if set.HTTPGatewayURL != "" {
+		c.Payment.HTTP.URL = set.HTTPGatewayURL
+	}
+	if set.HTTPGatewaySecret != "" {
+		c.Payment.HTTP.Secret = set.HTTPGatewaySecret
+	}
+	if err := c.Validate(); err != nil {
+		return fmt.Errorf("web: admin settings not applied: %w", err)
+	}
+	*cfg = c
+	return nil
 }
