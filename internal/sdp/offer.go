@@ -36,3 +36,26 @@ func NewOffer(addr netip.Addr, port, rtcpPort int, mux bool, id uint64) *Session
 	s.Media = []*Media{m}
 	return s
 }
+
+// NewAnswer returns Hushpay's answer on a leg it terminates (IVR, conference): the one audio
+// codec it chose from the offer and, when offered, telephone-event, with the offer's payload
+// type numbers (RFC 3264 §6.1), 20 ms packets, sendrecv.
+func NewAnswer(addr netip.Addr, port, rtcpPort int, mux bool, id uint64, audio Codec, te *Codec) *Session {
+	s := NewOffer(addr, port, rtcpPort, mux, id)
+	m := s.Media[0]
+	pt := strconv.Itoa(int(audio.PT))
+	m.Formats = []string{pt}
+	lines := []Line{{'a', "rtpmap:" + pt + " " + audio.Name + "/8000"}}
+	if te != nil {
+		tp := strconv.Itoa(int(te.PT))
+		m.Formats = append(m.Formats, tp)
+		lines = append(lines, Line{'a', "rtpmap:" + tp + " telephone-event/8000"}, Line{'a', "fmtp:" + tp + " 0-16"})
+	}
+	for _, l := range m.Lines {
+		if _, isPT := attrPT(l); !isPT {
+			lines = append(lines, l)
+		}
+	}
+	m.Lines = lines
+	return s
+}

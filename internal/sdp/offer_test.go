@@ -19,3 +19,15 @@ func TestNewOffer(t *testing.T) {
 		t.Fatalf("offer %s", o.Marshal())
 	}
 }
+
+func TestNewAnswer(t *testing.T) {
+	a := NewAnswer(netip.MustParseAddr("192.0.2.1"), 20000, 20001, false, 7, Codec{PT: 8, Name: "PCMA"}, &Codec{PT: 96, Name: "telephone-event"})
+	s, err := Parse(a.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := s.Audio()
+	if names(m.Codecs()) != "PCMA, telephone-event" || m.Codecs()[1].PT != 96 {
+		t.Fatalf("answer %s", a.Marshal())
+	}
+}

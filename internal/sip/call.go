@@ -111,6 +111,7 @@ type call struct {
 	offerMux   bool              // the last offer seen on the customer leg carried rtcp-mux
 	sdpRemote  [2]netip.AddrPort // per media.LegID: the RTP address last signalled in SDP
 	sdpRTCP    [2]netip.AddrPort
+	uas        *UASLeg // set for a leg Hushpay answers itself (IVR)
 	reinviting sync.Mutex
 	endOnce    sync.Once
 }

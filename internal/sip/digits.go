@@ -29,6 +29,16 @@ func (s *Server) digit(c *call, e media.DigitEvent) {
 	if e.Leg == media.Agent {
 		side = payment.SideAgent
 	}
+	c.mu.Lock()
+	uas := c.uas
+	c.mu.Unlock()
+	if uas != nil { // a leg Hushpay answers itself: its flow takes the keys
+		select {
+		case uas.keys <- e.Digit:
+		default:
+		}
+		return
+	}
 	// Never log the digit itself: in secure mode it is card data.
 	s.log.Debug("sip: key press", "call", c.id, "side", side, "transport", e.Transport.String(), "secure", e.Secure)
 	if s.opts.Payments != nil {

@@ -15,8 +15,14 @@ var (
 	// with.
 	ErrNotPaired = errors.New("sip: call is not paired with a payment session")
 
+	// ErrTimeout is returned by UASLeg.Collect when no key was pressed in time.
+	ErrTimeout = errors.New("sip: no key pressed in time")
+
+	// ErrHungUp is returned by the UASLeg primitives once the call has ended.
+	ErrHungUp = errors.New("sip: call ended")
+
 	// ErrBadConfig means the SIP options are not usable.
 	ErrBadConfig = errors.New("sip: invalid options")
 )
 
-var errUASMode = errors.New("conference-leg and IVR-entry numbers are configured but this build has no media endpoint for them yet")
+var errUASMode = errors.New("conference-leg mode is not available yet (and IVR numbers need an IVR flow)")

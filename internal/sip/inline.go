@@ -117,7 +117,7 @@ func (s *Server) onInvite(req *sip.Request, tx sip.ServerTransaction) {
 	case ModeInline:
 		s.runInline(c, req, tx, dss, upstream, offer)
 	default:
-		s.runUAS(c, req, dss, offer)
+		s.runUAS(c, tx, dss, offer)
 	}
 }
 
@@ -348,6 +348,13 @@ func (s *Server) answered(c *call, tx sip.ServerTransaction, dss *sipgo.DialogSe
 		s.failCall(c, dss, sip.StatusNotAcceptableHere, "Not Acceptable Here", err)
 		return
 	}
+	s.confirm(c, tx, dss, body)
+}
+
+// confirm answers the caller with 200 OK and body, and waits for the ACK: retransmitting the
+// 200 over UDP, and ending the call after sip.ack_timeout without it. It reports whether the
+// ACK came.
+func (s *Server) confirm(c *call, tx sip.ServerTransaction, dss *sipgo.DialogServerSession, body []byte) bool {
 	ok := sip.NewResponseFromRequest(dss.InviteRequest, sip.StatusOK, "OK", body)
 	ok.AppendHeader(sdpContentType())
 	ok.AppendHeader(sip.NewHeader("Allow", allow))
@@ -384,9 +391,9 @@ func (s *Server) answered(c *call, tx sip.ServerTransaction, dss *sipgo.DialogSe
 	for {
 		select {
 		case <-c.acked:
-			return
+			return true
 		case <-c.ctx.Done():
-			return
+			return false
 		case <-retrans.C:
 			_ = tx.Respond(ok)
 			interval = min(2*interval, sip.T2)
@@ -394,7 +401,7 @@ func (s *Server) answered(c *call, tx sip.ServerTransaction, dss *sipgo.DialogSe
 		case <-t.C:
 			s.log.Warn("sip: caller never acknowledged the 200 OK; ending the call", "call", c.id)
 			s.hangup(c, true, true, "no ack")
-			return
+			return false
 		}
 	}
 }

@@ -61,6 +61,11 @@ type Server struct {
 
 	challenged challenges
 
+	// IVR runs the IVR flow on a call to one of sip.ivr_numbers once it is answered; the
+	// call is hung up when it returns. Nil refuses such calls with 480. The flow engine (a
+	// later issue) plugs in here; set it before Start.
+	IVR func(ctx context.Context, leg *UASLeg)
+
 	ctx     context.Context // server lifetime, set by Start
 	stop    context.CancelFunc
 	wg      sync.WaitGroup

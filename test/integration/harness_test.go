@@ -78,6 +78,7 @@ type node struct {
 type nodeOptions struct {
 	upstream string
 	edit     func(*config.SIP)
+	ivr      func(ctx context.Context, leg *sip.UASLeg)
 }
 
 // startNode starts Hushpay's SIP server with a real payment service (test gateway, SQLite
@@ -130,6 +131,7 @@ func startNode(t *testing.T, o nodeOptions) *node {
 		n.events = append(n.events, e)
 		n.mu.Unlock()
 	})
+	srv.IVR = o.ivr
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := srv.Start(ctx); err != nil {
 		cancel()
