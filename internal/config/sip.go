@@ -42,6 +42,7 @@ type SIPConference struct {
 	Terminator string        `yaml:"terminator" default:"#" doc:"Key that ends the agent ID the PBX keys on a conference leg: # or *."`
 	Timeout    time.Duration `yaml:"timeout" default:"5s" doc:"The agent ID ends when no key arrives for this long."`
 	MaxWait    time.Duration `yaml:"max_wait" default:"10m" doc:"A conference leg that never pairs or never captures hangs up after this long."`
+	Tenant     string        `yaml:"tenant" default:"default" doc:"Tenant whose agents' payment sessions conference legs pair with (agent IDs are per tenant)."`
 }
 
 func (s *SIP) validate() error {
@@ -84,6 +85,9 @@ func (s *SIP) validate() error {
 	}
 	if s.Conference.Terminator != "#" && s.Conference.Terminator != "*" {
 		return errorf("conference.terminator %q: want # or *", s.Conference.Terminator)
+	}
+	if s.Conference.Tenant == "" {
+		return errorf("conference.tenant: want a tenant ID")
 	}
 	if s.Conference.Timeout <= 0 || s.Conference.MaxWait <= 0 {
 		return errorf("conference.timeout and conference.max_wait: want > 0")

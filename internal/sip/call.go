@@ -93,27 +93,30 @@ type call struct {
 	ms     *media.Session
 	digits chan media.DigitEvent
 
-	mu         sync.Mutex
-	outID      string
-	state      State
-	media      MediaState
-	secure     bool
-	cannot     string
-	agentID    string
-	tenant     string
-	session    string
-	answered   time.Time
-	dss        *sipgo.DialogServerSession
-	dcs        *sipgo.DialogClientSession
-	acked      chan struct{}
-	ackOnce    sync.Once
-	agentKeys  []byte            // agent digits outside secure mode, for the activation code
-	offerMux   bool              // the last offer seen on the customer leg carried rtcp-mux
-	sdpRemote  [2]netip.AddrPort // per media.LegID: the RTP address last signalled in SDP
-	sdpRTCP    [2]netip.AddrPort
-	uas        *UASLeg // set for a leg Hushpay answers itself (IVR)
-	reinviting sync.Mutex
-	endOnce    sync.Once
+	mu           sync.Mutex
+	outID        string
+	state        State
+	media        MediaState
+	secure       bool
+	cannot       string
+	agentID      string
+	tenant       string
+	session      string
+	answered     time.Time
+	dss          *sipgo.DialogServerSession
+	dcs          *sipgo.DialogClientSession
+	acked        chan struct{}
+	ackOnce      sync.Once
+	agentKeys    []byte            // agent digits outside secure mode, for the activation code
+	offerMux     bool              // the last offer seen on the customer leg carried rtcp-mux
+	sdpRemote    [2]netip.AddrPort // per media.LegID: the RTP address last signalled in SDP
+	sdpRTCP      [2]netip.AddrPort
+	uas          *UASLeg // set for a leg Hushpay answers itself (IVR, conference)
+	capturing    bool    // conference leg: keys go to the payment service, not the flow
+	captured     chan struct{}
+	capturedOnce sync.Once
+	reinviting   sync.Mutex
+	endOnce      sync.Once
 }
 
 func newCallID() string {

@@ -30,9 +30,9 @@ func (s *Server) digit(c *call, e media.DigitEvent) {
 		side = payment.SideAgent
 	}
 	c.mu.Lock()
-	uas := c.uas
+	uas, capturing := c.uas, c.capturing
 	c.mu.Unlock()
-	if uas != nil { // a leg Hushpay answers itself: its flow takes the keys
+	if uas != nil && !capturing { // a leg Hushpay answers itself: its flow takes the keys
 		select {
 		case uas.keys <- e.Digit:
 		default:

@@ -25,4 +25,4 @@ var (
 	ErrBadConfig = errors.New("sip: invalid options")
 )
 
-var errUASMode = errors.New("conference-leg mode is not available yet (and IVR numbers need an IVR flow)")
+var errUASMode = errors.New("no IVR flow is configured on this node")

@@ -150,7 +150,7 @@ func (s *Server) newCall(req *sip.Request, mode Mode) (*call, error) {
 		id: newCallID(), mode: mode, inID: req.CallID().Value(),
 		from: req.From().Address.String(), to: req.To().Address.String(), start: time.Now(),
 		ctx: ctx, cancel: cancel, state: StateTrying, media: MediaNone,
-		digits: make(chan media.DigitEvent, 64), acked: make(chan struct{}),
+		digits: make(chan media.DigitEvent, 64), acked: make(chan struct{}), captured: make(chan struct{}),
 	}
 	if h := s.cfg.PairingHeader; h != "" {
 		if v := req.GetHeader(h); v != nil {

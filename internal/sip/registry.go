@@ -23,6 +23,9 @@ type Payments interface {
 	SetSecure(ctx context.Context, tenant, id string, on bool) (*payment.Session, error)
 	// CallEnded forgets a call.
 	CallEnded(ctx context.Context, callID string) error
+	// List returns sessions (a conference leg looks up the session of the agent whose ID the
+	// PBX keyed).
+	List(ctx context.Context, f payment.Filter) ([]*payment.Session, error)
 }
 
 // EventType names a change of a call.
@@ -317,6 +320,23 @@ func (r *Registry) OnSecure(callID string, on bool) {
 // PaymentEvent lets the registry learn which session a call is paired with; give it every
 // event of the payment service (payment.Options.OnEvent).
 func (r *Registry) PaymentEvent(e *payment.Event) {
+	if e != nil && e.Type == payment.EventCaptureComplete {
+		r.mu.Lock()
+		var cs []*call
+		for _, c := range r.byID {
+			cs = append(cs, c)
+		}
+		r.mu.Unlock()
+		for _, c := range cs {
+			c.mu.Lock()
+			match := c.session == e.SessionID && c.tenant == e.Tenant
+			c.mu.Unlock()
+			if match {
+				c.capturedOnce.Do(func() { close(c.captured) })
+			}
+		}
+		return
+	}
 	if e == nil || e.Type != payment.EventSessionPaired {
 		return
 	}

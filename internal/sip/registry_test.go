@@ -49,6 +49,10 @@ func (f *fakePayments) SetSecure(_ context.Context, tenant, id string, on bool) 
 	return &payment.Session{ID: id, Tenant: tenant, Secure: on}, nil
 }
 
+func (f *fakePayments) List(context.Context, payment.Filter) ([]*payment.Session, error) {
+	return nil, nil
+}
+
 func (f *fakePayments) CallEnded(_ context.Context, callID string) error {
 	f.mu.Lock()
 	f.ended = append(f.ended, callID)

@@ -150,11 +150,14 @@ func (l *UASLeg) Transfer(ctx context.Context, target string) error {
 	return nil
 }
 
-// runUAS answers a call to an IVR entry number and runs the IVR flow on it. Conference-leg
-// numbers are refused: pairing a leg with an agent's session by the agent ID needs a lookup
-// the payment service does not offer yet.
+// runUAS answers a call to an IVR entry number or a conference-leg number and runs its flow
+// (Server.IVR, or the built-in conference flow).
 func (s *Server) runUAS(c *call, tx sip.ServerTransaction, dss *sipgo.DialogServerSession, offer []byte) {
-	if c.mode != ModeIVR || s.IVR == nil {
+	flow := s.IVR
+	if c.mode == ModeConference {
+		flow = s.runConference
+	}
+	if flow == nil {
 		s.failCall(c, dss, sip.StatusTemporarilyUnavailable, "Mode Not Available", errUASMode)
 		return
 	}
@@ -178,7 +181,7 @@ func (s *Server) runUAS(c *call, tx sip.ServerTransaction, dss *sipgo.DialogServ
 	go func() {
 		defer s.wg.Done()
 		defer leg.sock.Close()
-		s.IVR(c.ctx, leg)
+		flow(c.ctx, leg)
 		if c.snapshot().State != StateEnded {
 			s.hangup(c, true, false, "ivr flow ended")
 		}

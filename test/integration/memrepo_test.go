@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"encoding/json"
+	"sort"
 	"sync"
 
 	"github.com/hushpay/hushpay/internal/payment"
@@ -124,10 +125,11 @@ func (r *memRepo) ListSessions(_ context.Context, f payment.Filter) ([]*payment.
 	defer r.mu.Unlock()
 	var out []*payment.Session
 	for _, b := range r.sessions {
-		if s := r.load(b); s.Tenant == f.Tenant {
+		if s := r.load(b); s.Tenant == f.Tenant && (f.AgentID == "" || s.AgentID == f.AgentID) {
 			out = append(out, s)
 		}
 	}
+	sort.Slice(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
 	return out, nil
 }
 
