@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/hushpay/hushpay/internal/capture"
 )
@@ -430,6 +431,30 @@ func (s *Service) ResolvePending(ctx context.Context) (int, error) {
 		}
 	}
 	return settled, nil
+}
+
+// ResolveLoop calls ResolvePending every interval (on the Service's clock) until ctx ends,
+// so that payments left in doubt are settled as soon as the gateway can tell. Run it in
+// its own goroutine; it returns ctx.Err().
+func (s *Service) ResolveLoop(ctx context.Context, every time.Duration) error {
+	if every <= 0 {
+		every = time.Minute
+	}
+	for {
+		tick := make(chan struct{})
+		t := s.clock.AfterFunc(every, func() { close(tick) })
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-tick:
+		}
+		if n, err := s.ResolvePending(ctx); err != nil {
+			s.log.Warn("payment: resolving pending attempts", "err", err)
+		} else if n > 0 {
+			s.log.Info("payment: settled attempts in doubt", "count", n)
+		}
+	}
 }
 
 // Cancel ends a session that is not being paid: its card data is wiped and its call

@@ -736,3 +736,32 @@ func (r *recordingConn) Pay(ctx context.Context, req *payment.Request) (*payment
 	r.fields(req.Fields)
 	return r.Gateway.Pay(ctx, req)
 }
+
+func TestResolveLoop(t *testing.T) {
+	h := newHarness(t)
+	s := h.create(payment.CreateRequest{})
+	h.secureCall(s, "c")
+	h.key("c", "42424242424242421230847")
+	h.gw.Inject(testgateway.FaultAnswerLost, testgateway.FaultUnavailable)
+	if paid, _ := h.svc.Pay(ctx, s.Tenant, s.ID); paid.Status != payment.StatusInDoubt {
+		t.Fatal(paid.Status)
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan error)
+	go func() { done <- h.svc.ResolveLoop(lctx, time.Minute) }()
+	// Advance the clock until the loop has run once and settled the payment.
+	for i := 0; h.get(s).Status == payment.StatusInDoubt; i++ {
+		if i > 5000 {
+			t.Fatal("loop never settled the payment")
+		}
+		h.clock.Advance(time.Minute)
+		time.Sleep(time.Millisecond)
+	}
+	if got := h.get(s); got.Status != payment.StatusApproved || h.gw.Charges() != 1 {
+		t.Fatalf("%s charges %d", got.Status, h.gw.Charges())
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
+	}
+}
