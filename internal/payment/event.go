@@ -95,14 +95,32 @@ func Int(key string, v int64) Attr {
 // Bool is a boolean attribute.
 func Bool(key string, v bool) Attr { return Attr{key, v} }
 
-// ViewAttr is the masked capture view.
-func ViewAttr(key string, v capture.View) Attr { return Attr{key, v} }
+// ViewAttr is the masked capture view. Its text is filtered like Str's, so that a View
+// built by hand cannot carry a card number either.
+func ViewAttr(key string, v capture.View) Attr {
+	fields := make([]capture.FieldView, len(v.Fields))
+	for i, f := range v.Fields {
+		fields[i] = cleanField(f)
+	}
+	v.Fields = fields
+	return Attr{key, v}
+}
 
-// FieldAttr is the masked view of one field.
-func FieldAttr(key string, v capture.FieldView) Attr { return Attr{key, v} }
+// FieldAttr is the masked view of one field, filtered like ViewAttr.
+func FieldAttr(key string, v capture.FieldView) Attr { return Attr{key, cleanField(v)} }
 
-// ResultAttr is a masked payment result.
-func ResultAttr(key string, r Result) Attr { return Attr{key, r} }
+// ResultAttr is a masked payment result; its text is filtered like Str's.
+func ResultAttr(key string, r Result) Attr {
+	for _, p := range []*string{&r.AuthCode, &r.ChargeID, &r.TokenID, &r.Reason, &r.First6, &r.Last4} {
+		*p = logging.Redact(*p)
+	}
+	return Attr{key, r}
+}
+
+func cleanField(f capture.FieldView) capture.FieldView {
+	f.Masked, f.Error = logging.Redact(f.Masked), logging.Redact(f.Error)
+	return f
+}
 
 // NewData builds Data from attributes; a later attribute replaces an earlier one with the
 // same key.

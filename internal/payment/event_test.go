@@ -20,13 +20,16 @@ func TestDataHoldsOnlyMaskedValues(t *testing.T) {
 		ResultAttr("result", Result{Outcome: OutcomeApproved, Last4: "4242"}),
 		Str("4242424242424242", "key is redacted too"),
 		Str("long", strings.Repeat("x", 1000)),
+		ViewAttr("forged", capture.View{Fields: []capture.FieldView{{Masked: "4242424242424242"}}}),
+		FieldAttr("forged_field", capture.FieldView{Masked: "5555555555554444"}),
+		ResultAttr("forged_result", Result{ChargeID: "4242424242424242", Reason: "card 4242424242424242"}),
 	)
 	b, err := json.Marshal(d)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := string(b)
-	if strings.Contains(s, "4242424242424242") || strings.Contains(s, "4242 4242 4242 4242") {
+	if strings.Contains(s, "4242424242424242") || strings.Contains(s, "4242 4242 4242 4242") || strings.Contains(s, "5555555555554444") {
 		t.Fatalf("data holds a card number: %s", s)
 	}
 	if d.String("id") != "ps_abc" || d.String("note") != "card [REDACTED] keyed" || len(d.String("long")) != maxStr {
