@@ -148,7 +148,8 @@ func demoServe(ctx context.Context, cfg config.Config, card string, log *slog.Lo
 		ln.Close()
 		return err
 	}
-	runCtx, stop := context.WithCancel(ctx)
+	// Hushpay's parts stop only after the phones hung up (see below), not at the signal.
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	defer stop()
 	stopSIP, err := startSIP(runCtx, cfg, svc, reg, log)
 	if err != nil {
@@ -169,9 +170,14 @@ func demoServe(ctx context.Context, cfg config.Config, card string, log *slog.Lo
 	mux.Handle("/", dash)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
-	done := make(chan error, 3)
+	// The phones hang up first (their own context), so that stopping SIP finds no call
+	// left to end.
+	phoneCtx, stopPhones := context.WithCancel(ctx)
+	defer stopPhones()
+	phonesDone := make(chan error, 1)
+	go func() { phonesDone <- dm.Run(phoneCtx) }()
+	done := make(chan error, 2)
 	go func() { done <- srv.Run(runCtx) }()
-	go func() { done <- dm.Run(runCtx) }()
 	go func() {
 		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			done <- err
@@ -194,11 +200,17 @@ func demoServe(ctx context.Context, cfg config.Config, card string, log *slog.Lo
 `, addr, pw, cfg.SIP.Listen, card, demo.Cards[card].Outcome, addr, strings.Join(demo.CardNames(), ", "), addr)
 
 	var runErr error
-	running := 3
+	running := 2
 	select {
 	case <-ctx.Done():
 	case runErr = <-done:
 		running--
+	case runErr = <-phonesDone:
+		phonesDone = nil
+	}
+	stopPhones()
+	if phonesDone != nil {
+		<-phonesDone
 	}
 	stop()
 	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

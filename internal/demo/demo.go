@@ -163,7 +163,7 @@ func (d *Demo) Run(ctx context.Context) error {
 	}
 	ahost, aport, _ := net.SplitHostPort(d.o.AgentListen)
 	ap, _ := strconv.Atoi(aport)
-	adlg := &sipgo.DialogUA{Client: acli, ContactHDR: sip.ContactHeader{Address: sip.Uri{User: "agent", Host: ahost, Port: ap}}}
+	adlg := sipgo.NewDialogServerCache(acli, sip.ContactHeader{Address: sip.Uri{User: "agent", Host: ahost, Port: ap}})
 	srv.OnInvite(func(req *sip.Request, tx sip.ServerTransaction) {
 		ds, err := adlg.ReadInvite(req, tx)
 		if err != nil {
@@ -181,9 +181,11 @@ func (d *Demo) Run(ctx context.Context) error {
 		}
 		<-ds.Context().Done()
 	})
-	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) {})
+	srv.OnAck(func(req *sip.Request, tx sip.ServerTransaction) { _ = adlg.ReadAck(req, tx) })
 	srv.OnBye(func(req *sip.Request, tx sip.ServerTransaction) {
-		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))
+		if err := adlg.ReadBye(req, tx); err != nil {
+			_ = tx.Respond(sip.NewResponseFromRequest(req, 481, "Call Does Not Exist", nil))
+		}
 	})
 	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, 200, "OK", nil))

@@ -147,7 +147,7 @@ async function createPayment(page, amount, ref) {
 
 const masked = (page, field) => page.textContent(`#field-${field} [data-role=masked]`);
 
-test('agent takes a payment keyed on the demo phone, resets the card number, pays and sends a receipt', { skip }, async () => {
+test('agent takes a payment keyed on the demo phone, resets the card number, pays and sends a receipt', { skip }, async (t) => {
   // The admin sets up e-mail for receipts.
   const admin = await newPage();
   await login(admin, 'admin');
@@ -162,6 +162,22 @@ test('agent takes a payment keyed on the demo phone, resets the card number, pay
   await admin.context().close();
 
   const page = await newPage();
+  // Measure each digit from the moment the payment service committed it (the event's time)
+  // to the frame that shows it (reported, not asserted: timing is for benchmarks).
+  await page.addInitScript(() => {
+    window.__lat = [];
+    const ES = window.EventSource;
+    window.EventSource = function (url, opts) {
+      const es = new ES(url, opts);
+      es.addEventListener('capture.digit', (ev) => {
+        const e = JSON.parse(ev.data);
+        const at = Date.parse(e.time.replace(/(\.\d{3})\d+/, '$1'));
+        requestAnimationFrame(() => window.__lat.push(Date.now() - at));
+      });
+      return es;
+    };
+    window.EventSource.prototype = ES.prototype;
+  });
   await login(page, 'agent');
   await createPayment(page, '12.50', 'INV-2041');
   assert.equal((await page.textContent('#secure-text')).trim(), 'Line not secure');
@@ -197,6 +213,11 @@ test('agent takes a payment keyed on the demo phone, resets the card number, pay
   await page.screenshot({ path: join(here, '..', '..', 'docs', 'screenshot-live-panel.png') });
   const html = await page.content();
   for (const pan of PANS) assert.ok(!html.includes(pan), 'the page holds the card number');
+
+  const lat = (await page.evaluate(() => window.__lat)).sort((a, b) => a - b);
+  if (lat.length) {
+    t.diagnostic(`digit event to screen: ${lat.length} digits, median ${lat[lat.length >> 1]} ms, max ${lat.at(-1)} ms`);
+  }
 
   await page.click('#pay-btn');
   await page.waitForSelector('#result.approved');
