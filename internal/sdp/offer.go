@@ -59,3 +59,32 @@ func NewAnswer(addr netip.Addr, port, rtcpPort int, mux bool, id uint64, audio C
 	m.Lines = lines
 	return s
 }
+
+// Answering returns the direction an answerer uses for an offered one (RFC 3264 §6.1):
+// sendonly is answered recvonly, recvonly sendonly, inactive inactive, sendrecv sendrecv.
+func Answering(offered Direction) Direction {
+	switch offered {
+	case SendOnly:
+		return RecvOnly
+	case RecvOnly:
+		return SendOnly
+	case Inactive:
+		return Inactive
+	}
+	return SendRecv
+}
+
+// SetDirection sets the direction attribute of every media description (replacing any).
+func (s *Session) SetDirection(d Direction) {
+	for _, m := range s.Media {
+		out := m.Lines[:0]
+		for _, l := range m.Lines {
+			if l.Type == 'a' && (l.Value == string(SendRecv) || l.Value == string(SendOnly) ||
+				l.Value == string(RecvOnly) || l.Value == string(Inactive)) {
+				continue
+			}
+			out = append(out, l)
+		}
+		m.Lines = append(out, Line{'a', string(d)})
+	}
+}

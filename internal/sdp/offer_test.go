@@ -31,3 +31,16 @@ func TestNewAnswer(t *testing.T) {
 		t.Fatalf("answer %s", a.Marshal())
 	}
 }
+
+func TestSetDirection(t *testing.T) {
+	a := NewOffer(netip.MustParseAddr("192.0.2.1"), 20000, 20001, false, 1)
+	a.SetDirection(Answering(SendOnly))
+	s, err := Parse(a.Marshal())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := s.Audio()
+	if s.Direction(m) != RecvOnly || Answering(Inactive) != Inactive || Answering(SendRecv) != SendRecv {
+		t.Fatalf("direction %s", s.Direction(m))
+	}
+}

@@ -331,15 +331,12 @@ func (s *Server) respondLocal(c *call, req *sip.Request, tx sip.ServerTransactio
 	switch req.Method {
 	case sip.INVITE, sip.UPDATE:
 		if len(req.Body()) > 0 && isSDPMsg(req) {
-			if _, err := s.readSDP(c, media.Customer, req.Body()); err != nil {
+			offer, err := s.readSDP(c, media.Customer, req.Body())
+			if err != nil {
 				s.respond(tx, req, sip.StatusNotAcceptableHere, "Not Acceptable Here")
 				return
 			}
-			l := c.ms.Leg(media.Customer)
-			c.mu.Lock()
-			mux := c.offerMux
-			c.mu.Unlock()
-			body := s.localAnswer(l, mux)
+			body := s.localAnswer(c.ms.Leg(media.Customer), offer)
 			res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", body)
 			res.AppendHeader(sdpContentType())
 			res.AppendHeader(sip.HeaderClone(&s.dua.ContactHDR))

@@ -199,17 +199,7 @@ func (s *Server) newUASLeg(c *call, offer []byte) (*UASLeg, []byte, error) {
 	if res.CannotSecure != "" {
 		return nil, nil, errors.New(res.CannotSecure)
 	}
-	var chosen *sdp.Codec
-	var te *sdp.Codec
-	for i := range res.Codecs {
-		k := res.Codecs[i]
-		switch {
-		case chosen == nil && (k.Is("PCMU") || k.Is("PCMA")):
-			chosen = &k
-		case te == nil && k.Is("telephone-event"):
-			te = &k
-		}
-	}
+	chosen, te := chooseCodecs(res)
 	if chosen == nil {
 		return nil, nil, errors.New("no PCMU or PCMA offered")
 	}
@@ -254,17 +244,33 @@ func (s *Server) newUASLeg(c *call, offer []byte) (*UASLeg, []byte, error) {
 			}
 		}
 	}()
-	l := c.ms.Leg(media.Customer)
-	var tePtr *sdp.Codec
-	if te != nil {
-		tePtr = te
-	}
-	body := sdp.NewAnswer(s.mediaAddr, int(l.LocalRTP().Port()), int(l.LocalRTCP().Port()), l.RTCPMux() && res.RTCPMux,
-		uint64(time.Now().Unix()), *chosen, tePtr).Marshal()
-	return leg, body, nil
+	return leg, s.localAnswer(c.ms.Leg(media.Customer), res), nil
 }
 
-// localAnswer is Hushpay's answer to a re-offer on a leg it terminates.
-func (s *Server) localAnswer(l *media.Leg, mux bool) []byte {
-	return sdp.NewOffer(s.mediaAddr, int(l.LocalRTP().Port()), int(l.LocalRTCP().Port()), mux && l.RTCPMux(), 1).Marshal()
+// chooseCodecs picks, from an offer as read, the first PCMU or PCMA codec and the
+// telephone-event payload type (nil when not offered).
+func chooseCodecs(res sdp.Result) (chosen, te *sdp.Codec) {
+	for i := range res.Codecs {
+		k := res.Codecs[i]
+		switch {
+		case chosen == nil && (k.Is("PCMU") || k.Is("PCMA")):
+			chosen = &k
+		case te == nil && k.Is("telephone-event"):
+			te = &k
+		}
+	}
+	return chosen, te
+}
+
+// localAnswer is Hushpay's answer to an offer on a leg it terminates: the offer's first
+// G.711 codec and its telephone-event, on the leg's relay address (RFC 3264 §6.1).
+func (s *Server) localAnswer(l *media.Leg, res sdp.Result) []byte {
+	chosen, te := chooseCodecs(res)
+	if chosen == nil {
+		chosen = &sdp.Codec{PT: 0, Name: "PCMU"}
+	}
+	a := sdp.NewAnswer(s.mediaAddr, int(l.LocalRTP().Port()), int(l.LocalRTCP().Port()), l.RTCPMux() && res.RTCPMux,
+		uint64(time.Now().UnixNano()), *chosen, te)
+	a.SetDirection(sdp.Answering(res.Direction))
+	return a.Marshal()
 }
