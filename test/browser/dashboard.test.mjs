@@ -234,7 +234,7 @@ test('agent takes a payment keyed on the demo phone, resets the card number, pay
   await page.context().close();
 });
 
-test('a declined card shows the reason and what to do next', { skip }, async () => {
+test('a declined card shows the reason and what to do next; another card after Start again is approved', { skip }, async () => {
   const r = await fetch(base + '/demo/card', { method: 'POST', body: new URLSearchParams({ card: 'declined' }) });
   assert.equal(r.status, 200);
   const page = await newPage();
@@ -249,6 +249,15 @@ test('a declined card shows the reason and what to do next', { skip }, async () 
   assert.match(await page.textContent('#result-detail'), /declined/i);
   assert.match(await page.textContent('#result-next'), /another card/);
   assert.equal(await page.isDisabled('#restart-btn'), false, 'Start again is offered');
+
+  // The customer offers another card: Start again, the phone keys it, Pay is approved.
+  await fetch(base + '/demo/card', { method: 'POST', body: new URLSearchParams({ card: 'mastercard' }) });
+  await page.click('#restart-btn');
+  await page.waitForFunction(() => document.querySelector('#field-card_number [data-role=masked]').textContent === '************4444', null, { timeout: 40000 });
+  await page.waitForFunction(() => !document.getElementById('pay-btn').disabled, null, { timeout: 40000 });
+  assert.equal((await page.textContent('#brand')).trim(), 'Mastercard');
+  await page.click('#pay-btn');
+  await page.waitForSelector('#result.approved');
   await page.context().close();
   await fetch(base + '/demo/card', { method: 'POST', body: new URLSearchParams({ card: 'approved' }) });
 });
@@ -259,13 +268,13 @@ test('supervisor sees sessions live and exports the day as CSV', { skip }, async
   await page.goto(base + '/supervisor');
   await scanFields(page);
   await page.waitForSelector('#calls tbody tr');
-  assert.match(await page.textContent('#live'), /declined/);
+  assert.match(await page.textContent('#calls'), /inline.*(secure|not secure)/s, 'the call and its secure state are listed');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
   const csv = readFileSync(await download.path(), 'utf8');
   const rows = csv.trim().split('\n');
   assert.match(rows[0], /^session_id,created_at,agent,type,status,amount,currency,account_ref/);
   assert.ok(rows.some((r) => r.includes(',approved,12.50,GBP,INV-2041,') && r.includes('************4242')), csv);
-  assert.ok(rows.some((r) => r.includes(',declined,30.00,GBP,INV-2077,') && r.includes('card_declined')), csv);
+  assert.ok(rows.some((r) => r.includes(',approved,30.00,GBP,INV-2077,') && r.includes('************4444')), csv);
   for (const pan of PANS) assert.ok(!csv.includes(pan), 'the CSV holds a card number');
   await page.goto(base + '/supervisor/history?status=approved');
   await scanFields(page);
