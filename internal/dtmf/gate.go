@@ -21,10 +21,13 @@ import (
 //   - short (64 samples, 8 ms; the offset bins, which cover -5 % to +5 %): the strongest tone
 //     of each group, its energy corrected for the window's scalloping from how it splits
 //     between its two bins, both above MinLevelDBm0 and within MaxTwistDB. MinRun such
-//     windows in a row whose pair explains MinToneRatio of the energy, one of them
-//     PeakRatio, trigger the gate. A tone on silence or noise does this within 8-14 ms of its
-//     onset whatever its frequency (±5 %), twist (±12 dB) and level, and so does a fragment
-//     of 10 ms; a formant pair rarely does, its share stays well below a tone's.
+//     windows in a row whose pair explains MinToneRatio of the energy trigger the gate if one
+//     of them is a clean pair: PeakRatio of the energy, and in each group no tone two or more
+//     steps away above FarPeak of the pair's tone (a tone is narrow; a voice's harmonics or a
+//     chord spread over the group), or, for two keys pressed at once, a third such tone with
+//     which the three explain ThreeRatio. A tone on silence or noise does this within
+//     8-14 ms of its onset whatever its frequency (±5 %), twist (±12 dB) and level, and so
+//     does a fragment of 10 ms; speech rarely does.
 //   - mid (96 samples, 12 ms, the block length of spandsp and of our detector) and long
 //     (320 samples, 40 ms, multimon-ng's window), nominal bins: the strongest row and column
 //     explain MidRatio / LongRatio of the energy and the runner-up of each group is at most
@@ -62,6 +65,7 @@ type GateConfig struct {
 	PeakRatio    float64 // share one window of a triggering run must reach...
 	FarPeak      float64 // ...with no tone two or more steps away in either group above this share of the best...
 	ThreeRatio   float64 // ...or with such a third tone, the three explaining this share
+	ThreePair    float64 // and the pair at least this share
 	MinRun       int     // consecutive short windows needed to trigger
 	PostMargin   int     // samples marked after each triggering window
 	HoldRatio    float64 // once triggered, the lower share that keeps the gate open
@@ -73,16 +77,19 @@ type GateConfig struct {
 
 // DefaultGateConfig covers every tone any detector we know can hear (twist up to ±12 dB,
 // frequencies off by up to ±5 %, durations from 10 ms), with margins: ±20 dB twist. Its level
-// floor is -75 dBm0 per tone, far below the -42 dBm0 of spandsp and of our detector, because
-// multimon-ng has no level floor at all (it hears a -70 dBm0 pair in digital silence). The mid
-// and long windows keep 2-4 dB of margin on the detectors' energy share and 4-5 dB on their
-// relative peak.
+// floor is -81 dBm0 per tone, far below the -42 dBm0 of spandsp and of our detector, because
+// multimon-ng has no level floor at all (it hears a -70 dBm0 pair in digital silence), and a
+// weak tone's estimate in an 8 ms window swings by several dB with the strong tone's leakage.
+// The mid window keeps 0.9 dB of margin on the energy share spandsp and our detector require
+// (0.8) and 2 dB on their relative peak (8 dB); the long window 1.2 dB on multimon-ng's share
+// (0.4) and 3 dB on its relative peak (10 dB); the hold and the mixture tests cover the rest.
 func DefaultGateConfig() GateConfig {
 	return GateConfig{
-		MinLevelDBm0: -75, MaxTwistDB: 20,
-		MinToneRatio: 0.5, PeakRatio: 0.8, FarPeak: 0.1, ThreeRatio: 0.95, MinRun: 3, PostMargin: 64, HoldRatio: 0.3,
+		MinLevelDBm0: -81, MaxTwistDB: 20,
+		MinToneRatio: 0.55, PeakRatio: 0.8, FarPeak: 0.1, ThreeRatio: 0.95, ThreePair: 0.7,
+		MinRun: 3, PostMargin: 64, HoldRatio: 0.4,
 		MidRatio: 0.65, MidPeak: 0.25,
-		LongRatio: 0.3, LongPeak: 0.25,
+		LongRatio: 0.3, LongPeak: 0.2,
 	}
 }
 
@@ -370,8 +377,8 @@ func (g *ToneGate) judge() bool {
 	trig := g.open && sw.ok && sw.share >= g.cfg.HoldRatio // a tone under speech keeps it open
 	if sw.ok && sw.share >= g.cfg.MinToneRatio {
 		g.run++
-		if sw.share >= g.cfg.PeakRatio && sw.share > g.peak && g.isolated(&sw, energy) {
-			g.peak = sw.share
+		if g.peak < g.cfg.PeakRatio {
+			g.peak = g.isolated(&sw, energy)
 		}
 	} else {
 		g.run, g.peak = 0, 0
@@ -420,15 +427,23 @@ func (g *ToneGate) short(energy float64, sw *shortWindow) {
 	sw.ok, sw.share = true, (low+high)/energy
 }
 
-// isolated reports whether both tones of the short window are isolated in their groups, or
-// (two keys pressed at once) one group holds a third tone and the three make up ThreeRatio
-// of the energy.
-func (g *ToneGate) isolated(sw *shortWindow, energy float64) bool {
+// isolated returns the share of the energy the short window's tones explain if they are
+// isolated in their groups, the share of three tones if (two keys pressed at once) one group
+// holds a third tone and the three make up ThreeRatio of the energy, else 0.
+func (g *ToneGate) isolated(sw *shortWindow, energy float64) float64 {
 	isoL, farL := g.far(&sw.pw, sw.kl, 0, sw.kh/2, sw.high)
 	isoH, farH := g.far(&sw.pw, sw.kh, 8, sw.kl/2, sw.low)
-	three := g.cfg.ThreeRatio * energy
 	pair := sw.low + sw.high
-	return (isoL && isoH) || (isoL && pair+farH >= three) || (isoH && pair+farL >= three)
+	switch {
+	case isoL && isoH && sw.share >= g.cfg.PeakRatio:
+		return sw.share
+	case sw.share < g.cfg.ThreePair:
+	case isoL && pair+farH >= g.cfg.ThreeRatio*energy:
+		return (pair + farH) / energy
+	case isoH && pair+farL >= g.cfg.ThreeRatio*energy:
+		return (pair + farL) / energy
+	}
+	return 0
 }
 
 // far reports whether no tone of the group [from, from+8) two or more steps away from
@@ -437,12 +452,15 @@ func (g *ToneGate) isolated(sw *shortWindow, energy float64) bool {
 // jo, energy eo) is allowed for. It also returns the energy of the strongest far tone.
 func (g *ToneGate) far(pw *[gateBins]float64, k, from, jo int, eo float64) (bool, float64) {
 	j := (k - from) / 2
-	lim := g.cfg.FarPeak * pw[k]
+	lim := math.Sqrt(g.cfg.FarPeak * pw[k])
 	iso, far := true, 0.0
 	for i := range 4 {
 		if i-j >= 2 || j-i >= 2 {
 			b := from + 2*i
-			if pw[b] > lim+2*gtables.leak[b][jo]*eo || pw[b+1] > lim+2*gtables.leak[b+1][jo]*eo {
+			// The far tone's own level and the other tone's leakage add as amplitudes.
+			la := lim + math.Sqrt(2*gtables.leak[b][jo]*eo)
+			lb := lim + math.Sqrt(2*gtables.leak[b+1][jo]*eo)
+			if pw[b] > la*la || pw[b+1] > lb*lb {
 				iso = false
 			}
 			if sum := pw[b] + pw[b+1]; sum > 0 {
