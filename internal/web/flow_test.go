@@ -270,3 +270,32 @@ func smtpSink(t *testing.T) (string, <-chan string) {
 	}()
 	return ln.Addr().String(), out
 }
+
+// TestSecureButton: a call paired without keying (by call ID or SIP header) shows the
+// Secure button; pressing it secures the line.
+func TestSecureButton(t *testing.T) {
+	e := newEnv(t, config.Web{})
+	b := e.browser()
+	b.login("alice", "alice-password-1")
+	id := createSession(t, b)
+	v := b.state(id)
+	if v.CanSecure {
+		t.Fatal("secure offered before the call is paired")
+	}
+	if code, v := b.action(id, "secure", url.Values{}); code != http.StatusConflict || v.Message == "" {
+		t.Fatalf("secure before pairing: %d %q", code, v.Message)
+	}
+	if _, err := e.svc.PairCall(context.Background(), payment.PairByCallRef, v.CallRef, "call-9"); err != nil {
+		t.Fatal(err)
+	}
+	if v = b.state(id); !v.CanSecure || !v.Paired || v.Secure {
+		t.Fatalf("paired: %+v", v)
+	}
+	if !strings.Contains(v.StatusText, "Secure") {
+		t.Fatalf("status text: %q", v.StatusText)
+	}
+	code, v := b.action(id, "secure", url.Values{})
+	if code != 200 || !v.Secure || v.CanSecure || field(v, "card_number").State != "active" {
+		t.Fatalf("after secure: %d %+v", code, v)
+	}
+}
