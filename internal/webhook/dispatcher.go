@@ -121,6 +121,13 @@ func (d *Dispatcher) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-changed:
+			// Coalesce bursts (a card keyed is dozens of events): at most one claim query
+			// per 100 ms, instead of one per commit.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
 		case <-tick.C:
 		}
 	}
