@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/hushpay/hushpay/internal/capture"
 	"github.com/hushpay/hushpay/internal/dtmf"
 	"github.com/hushpay/hushpay/internal/payment"
+	"github.com/hushpay/hushpay/internal/sip"
 )
 
 const testPAN = "4242424242424242"
@@ -127,4 +129,55 @@ func TestSippSecureDigits(t *testing.T) {
 	if maxLen != 6 || !invalid {
 		t.Errorf("first attempt: %d digits from RFC 2833 (want 6), ended invalid by INFO #: %v", maxLen, invalid)
 	}
+}
+
+// TestSippCannotSecure: a G.729-only call (the relay cannot decode it) still connects through
+// Hushpay, is marked "cannot secure" with the reason, and secure mode is refused for it: by
+// the registry (the agent's button) and, when the payment service turns it on anyway (a
+// paired session), by the relay, which takes the session out of secure mode again.
+func TestSippCannotSecure(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uasPort, uas := sippUAS(t, ctx, "uas_g729.xml", 1)
+	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
+	uac := sippUAC(t, ctx, n, "uac_g729.xml", 1)
+	c := n.waitCall(t, 10*time.Second)
+	if !strings.Contains(c.CannotSecure, "G729") {
+		t.Fatalf("call not marked cannot-secure: %+v", c)
+	}
+	sess, _, err := n.svc.Create(ctx, payment.CreateRequest{Tenant: "t1", Amount: 100, Currency: "GBP",
+		IdempotencyKey: "g729", CallID: c.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.reg.PaymentEvent(&payment.Event{Type: payment.EventSessionPaired, SessionID: sess.ID, Tenant: "t1",
+		Data: payment.NewData(payment.Str("call_id", c.ID))})
+	if _, err := n.reg.SetSecure(ctx, c.ID, true); !errors.Is(err, sip.ErrCannotSecure) {
+		t.Fatalf("registry SetSecure: %v, want ErrCannotSecure", err)
+	}
+	// The payment service turns it on (as when the agent keys the call reference).
+	if _, err := n.svc.SetSecure(ctx, "t1", sess.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		s, err := n.svc.Get(ctx, "t1", sess.ID)
+		if err == nil && !s.Secure {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("payment session left in secure mode on a call the relay cannot mask")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got, _ := n.reg.Get(c.ID); got.Secure {
+		t.Fatal("call shown secure")
+	}
+	if code := uac.wait(20 * time.Second); code != 0 {
+		t.Fatalf("sipp uac exit %d", code)
+	}
+	if code := uas.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uas exit %d", code)
+	}
+	n.waitIdle(t, 5*time.Second)
 }
