@@ -103,8 +103,10 @@ after(async () => {
   for (const pan of PANS) assert.ok(!log.includes(pan), `the demo's log holds ${pan}`);
 });
 
-async function newPage() {
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true, bypassCSP: true });
+// newPage opens a 1280x720 page. The tests' own probes (waitForFunction, init scripts) need
+// the Content-Security-Policy bypassed; strictCSP keeps it, to check the app runs under it.
+async function newPage(strictCSP = false) {
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 }, acceptDownloads: true, bypassCSP: !strictCSP });
   const page = await ctx.newPage();
   page.setDefaultTimeout(20000);
   return page;
@@ -263,9 +265,22 @@ test('a declined card shows the reason and what to do next; another card after S
 });
 
 test('supervisor sees sessions live and exports the day as CSV', { skip }, async () => {
-  const page = await newPage();
+  const page = await newPage(true);
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+  page.on('pageerror', (e) => problems.push(String(e)));
   await login(page, 'supervisor');
   await page.goto(base + '/supervisor');
+  // The live list reloads itself when a session changes (under the page's strict CSP).
+  await page.waitForSelector('#calls tbody tr');
+  await page.evaluate(() => { document.querySelector('#live section').dataset.marker = 'old'; });
+  const agent0 = await newPage();
+  await login(agent0, 'agent');
+  await createPayment(agent0, '5.00', 'INV-LIVE');
+  await page.waitForSelector('#live section:not([data-marker])');
+  await page.waitForSelector('#sessions >> text=INV-LIVE').catch(() => {});
+  assert.match(await page.textContent('#live'), /5\.00 GBP/);
+  await agent0.context().close();
   await scanFields(page);
   await page.waitForSelector('#calls tbody tr');
   assert.match(await page.textContent('#calls'), /inline.*(secure|not secure)/s, 'the call and its secure state are listed');
@@ -276,6 +291,7 @@ test('supervisor sees sessions live and exports the day as CSV', { skip }, async
   assert.ok(rows.some((r) => r.includes(',approved,12.50,GBP,INV-2041,') && r.includes('************4242')), csv);
   assert.ok(rows.some((r) => r.includes(',approved,30.00,GBP,INV-2077,') && r.includes('************4444')), csv);
   for (const pan of PANS) assert.ok(!csv.includes(pan), 'the CSV holds a card number');
+  assert.deepEqual(problems, [], 'no script or CSP errors on the supervisor page');
   await page.goto(base + '/supervisor/history?status=approved');
   await scanFields(page);
   assert.match(await page.textContent('#history'), /INV-2041|approved/);
