@@ -19,7 +19,12 @@ import (
 // fuzzNode is one server per test binary, fed by the fuzz targets over UDP. Its upstream is
 // a socket that never answers, so an INVITE that gets through becomes a call that must be
 // cleaned up by the no-answer timeout.
+// The fuzz node's RTP range: below Linux's ephemeral ports and above the relay's default
+// range, so that no other socket on the machine takes one of them.
+const fuzzPortMin, fuzzPortMax = 31000, 31199
+
 var (
+	fuzzPool *media.PortPool
 	fuzzOnce sync.Once
 	fuzzSrv  *Server
 	fuzzAddr string
@@ -40,7 +45,7 @@ func startFuzzNode() {
 	cfg.SIP.NoAnswer = time.Second
 	cfg.SIP.AckTimeout = time.Second
 	cfg.SIP.MaxCalls = 50
-	pool, err := media.NewPortPool(netip.MustParseAddr("127.0.0.1"), 42000, 42400)
+	pool, err := media.NewPortPool(netip.MustParseAddr("127.0.0.1"), fuzzPortMin, fuzzPortMax)
 	if err != nil {
 		fuzzErr = err
 		return
@@ -56,7 +61,7 @@ func startFuzzNode() {
 		fuzzErr = err
 		return
 	}
-	fuzzSrv, fuzzAddr = srv, cfg.SIP.Listen
+	fuzzSrv, fuzzAddr, fuzzPool = srv, cfg.SIP.Listen, pool
 }
 
 func freePort() int {
@@ -115,19 +120,9 @@ func FuzzSIPMessage(f *testing.F) {
 	if fuzzErr != nil {
 		f.Fatal(fuzzErr)
 	}
-	mk := func(body, callID string) string {
-		r := strings.NewReplacer("HOST", fuzzAddr, "CALLID", callID, "LEN", fmt.Sprint(len(body)), "BODY", body)
-		return r.Replace(fuzzInvite)
+	for _, m := range fuzzSeeds() {
+		f.Add([]byte(m))
 	}
-	f.Add([]byte(mk(fuzzSDP, "seed-ok")))
-	f.Add([]byte(mk(strings.Replace(fuzzSDP, "c=IN IP4 127.0.0.1", "c=IN IP4 nowhere", 1), "seed-badc")))
-	f.Add([]byte(mk("v=0\r\n", "seed-short")))
-	f.Add([]byte(mk(strings.Replace(fuzzSDP, "RTP/AVP 0 101", "RTP/AVP 18", 1), "seed-g729")))
-	f.Add([]byte(strings.Replace(mk(fuzzSDP, "seed-nocontact"), "Contact: <sip:c@LOCAL>\r\n", "", 1)))
-	f.Add([]byte(strings.Replace(mk("", "seed-late"), "Content-Type: application/sdp\r\n", "", 1)))
-	f.Add([]byte("BYE sip:h@" + fuzzAddr + " SIP/2.0\r\nVia: SIP/2.0/UDP LOCAL;branch=z9hG4bK-b\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: none\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n"))
-	f.Add([]byte("INFO sip:h@" + fuzzAddr + " SIP/2.0\r\nVia: SIP/2.0/UDP LOCAL;branch=z9hG4bK-i\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: none\r\nCSeq: 2 INFO\r\nContent-Type: application/dtmf-relay\r\nContent-Length: 9\r\n\r\nSignal=ZZ"))
-	f.Add([]byte("\x00\x01garbage"))
 	f.Fuzz(func(t *testing.T, msg []byte) {
 		conn, err := net.Dial("udp", fuzzAddr)
 		if err != nil {
@@ -144,6 +139,26 @@ func FuzzSIPMessage(f *testing.F) {
 	})
 }
 
+// fuzzSeeds are the seed messages: INVITEs carrying good and broken SDP, a G.729-only offer,
+// no Contact, no SDP, stray in-dialog requests, garbage. LOCAL stands for the sender's address.
+func fuzzSeeds() []string {
+	mk := func(body, callID string) string {
+		r := strings.NewReplacer("HOST", fuzzAddr, "CALLID", callID, "LEN", fmt.Sprint(len(body)), "BODY", body)
+		return r.Replace(fuzzInvite)
+	}
+	return []string{
+		mk(fuzzSDP, "seed-ok"),
+		mk(strings.Replace(fuzzSDP, "c=IN IP4 127.0.0.1", "c=IN IP4 nowhere", 1), "seed-badc"),
+		mk("v=0\r\n", "seed-short"),
+		mk(strings.Replace(fuzzSDP, "RTP/AVP 0 101", "RTP/AVP 18", 1), "seed-g729"),
+		strings.Replace(mk(fuzzSDP, "seed-nocontact"), "Contact: <sip:c@LOCAL>\r\n", "", 1),
+		strings.Replace(mk("", "seed-late"), "Content-Type: application/sdp\r\n", "", 1),
+		"BYE sip:h@" + fuzzAddr + " SIP/2.0\r\nVia: SIP/2.0/UDP LOCAL;branch=z9hG4bK-b\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: none\r\nCSeq: 2 BYE\r\nContent-Length: 0\r\n\r\n",
+		"INFO sip:h@" + fuzzAddr + " SIP/2.0\r\nVia: SIP/2.0/UDP LOCAL;branch=z9hG4bK-i\r\nFrom: <sip:a@b>;tag=1\r\nTo: <sip:c@d>;tag=2\r\nCall-ID: none\r\nCSeq: 2 INFO\r\nContent-Type: application/dtmf-relay\r\nContent-Length: 9\r\n\r\nSignal=ZZ",
+		"\x00\x01garbage",
+	}
+}
+
 func clipMsg(s string) string {
 	if len(s) > 300 {
 		return s[:300]
@@ -151,8 +166,8 @@ func clipMsg(s string) string {
 	return s
 }
 
-// TestFuzzNodeLeavesNothing runs after the seed corpus (same binary): every call the seeds
-// started has ended and released its slot once the no-answer timeout passed.
+// TestFuzzNodeLeavesNothing sends the seed messages and checks that once the no-answer timeout
+// passed every call they started has ended, released its slot, and given its ports back.
 func TestFuzzNodeLeavesNothing(t *testing.T) {
 	fuzzOnce.Do(startFuzzNode)
 	if fuzzErr != nil {
@@ -163,17 +178,36 @@ func TestFuzzNodeLeavesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	body := fuzzSDP
-	r := strings.NewReplacer("HOST", fuzzAddr, "CALLID", "leaves-nothing", "LEN", fmt.Sprint(len(body)), "BODY", body, "LOCAL", conn.LocalAddr().String())
-	if _, err := conn.Write([]byte(r.Replace(fuzzInvite))); err != nil {
-		t.Fatal(err)
+	for _, m := range fuzzSeeds() {
+		if _, err := conn.Write([]byte(strings.ReplaceAll(m, "LOCAL", conn.LocalAddr().String()))); err != nil {
+			t.Fatal(err)
+		}
 	}
+	time.Sleep(200 * time.Millisecond) // let the INVITEs become calls before waiting for them to end
 	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		if fuzzSrv.Registry().Active() == 0 && len(fuzzSrv.Registry().Calls()) == 0 {
-			return
+	for fuzzSrv.Registry().Active() != 0 || len(fuzzSrv.Registry().Calls()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("calls left: %d %+v", fuzzSrv.Registry().Active(), fuzzSrv.Registry().Calls())
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("calls left: %d %+v", fuzzSrv.Registry().Active(), fuzzSrv.Registry().Calls())
+	// Every port is back in the pool: it hands out as many sessions as the range holds
+	// (two legs, each an even RTP port and the odd RTCP port after it).
+	want := (fuzzPortMax - fuzzPortMin + 1) / 4
+	var sessions []*media.Session
+	defer func() {
+		for _, s := range sessions {
+			s.Close()
+		}
+	}()
+	for {
+		ms, err := media.NewSession(context.Background(), media.OptionsFromConfig(config.Default().Media, fuzzPool))
+		if err != nil {
+			break
+		}
+		sessions = append(sessions, ms)
+	}
+	if len(sessions) != want {
+		t.Fatalf("the port pool gave %d sessions, want %d: ports were left behind", len(sessions), want)
+	}
 }
