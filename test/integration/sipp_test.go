@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"github.com/hushpay/hushpay/internal/config"
+	"github.com/hushpay/hushpay/internal/sip"
 	"testing"
 	"time"
 )
@@ -170,6 +171,38 @@ func TestSippCallLimit(t *testing.T) {
 	}
 	if code := uas.wait(10 * time.Second); code != 0 {
 		t.Fatalf("sipp uas exit %d", code)
+	}
+	n.waitIdle(t, 5*time.Second)
+}
+
+// TestSippUpdate: an UPDATE with a hold offer (sendonly) is relayed with its SDP rewritten
+// both ways (the agent's recvonly answer comes back pointing at the relay), and the call is
+// shown held.
+func TestSippUpdate(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uasPort, uas := sippUAS(t, ctx, "uas.xml", 1)
+	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
+	held := make(chan struct{}, 1)
+	n.reg.Subscribe(func(e sip.Event) {
+		if e.Call.Media == sip.MediaHeld {
+			select {
+			case held <- struct{}{}:
+			default:
+			}
+		}
+	})
+	uac := sippUAC(t, ctx, n, "uac_update.xml", 1)
+	if code := uac.wait(20 * time.Second); code != 0 {
+		t.Fatalf("sipp uac exit %d", code)
+	}
+	if code := uas.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uas exit %d", code)
+	}
+	select {
+	case <-held:
+	default:
+		t.Fatal("the call was never shown held")
 	}
 	n.waitIdle(t, 5*time.Second)
 }
