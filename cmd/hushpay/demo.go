@@ -36,6 +36,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	password := fs.String("password", "", "password of the demo users admin, supervisor and agent (random when empty, printed once)")
 	card := fs.String("card", "approved", "test card the customer keys: "+strings.Join(demo.CardNames(), ", "))
 	dataDir := fs.String("data", "", "data `directory` to keep (a temporary one, removed at exit, when empty)")
+	inband := fs.Bool("inband", false, "the phones key tones in the audio instead of RFC 4733 events")
 	verbose := fs.Bool("v", false, "log at info level (warnings only by default)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -83,12 +84,12 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	return demoServe(ctx, cfg, *card, log, stdout)
+	return demoServe(ctx, cfg, *card, *inband, log, stdout)
 }
 
 // demoServe wires the same parts as serve (store, payment service, SIP, media, API,
 // dashboard) plus the demo phones.
-func demoServe(ctx context.Context, cfg config.Config, card string, log *slog.Logger, stdout io.Writer) error {
+func demoServe(ctx context.Context, cfg config.Config, card string, inband bool, log *slog.Logger, stdout io.Writer) error {
 	st, err := store.Open(ctx, store.Options{Driver: store.DriverSQLite, DSN: filepath.Join(cfg.Data.Dir, "hushpay.db")})
 	if err != nil {
 		return err
@@ -122,7 +123,7 @@ func demoServe(ctx context.Context, cfg config.Config, card string, log *slog.Lo
 	cfg.Web.Billing.URL = "http://" + addr + "/demo/invoices?account={account}"
 
 	dm, err := demo.New(demo.Options{Hushpay: cfg.SIP.Listen, AgentListen: strings.TrimPrefix(cfg.SIP.Upstream, "sip:"),
-		Host: netip.MustParseAddr("127.0.0.1"), Card: card, Logger: log})
+		Host: netip.MustParseAddr("127.0.0.1"), Card: card, InbandDTMF: inband, Logger: log})
 	if err != nil {
 		ln.Close()
 		return err

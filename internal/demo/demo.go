@@ -7,7 +7,8 @@
 // The phones follow the payment: when the agent creates a payment, the agent phone keys its
 // call reference (as the agent is asked to), which pairs the call and secures the line;
 // then, whenever a card field is collecting, the customer phone keys that field of the
-// chosen test card as RFC 4733 telephone-events. Reset and Start again make it key again.
+// chosen test card as RFC 4733 telephone-events (or, with InbandDTMF, as tones in the audio,
+// which the relay masks towards the agent). Reset and Start again make it key again.
 // The card is one of the built-in gateway's public test cards, chosen by name (Cards).
 package demo
 
@@ -71,6 +72,8 @@ type Options struct {
 	Host netip.Addr
 	// Card is the name of the test card the customer keys first ("approved" when empty).
 	Card string
+	// InbandDTMF makes both phones key tones in the audio instead of RFC 4733 events.
+	InbandDTMF bool
 	// KeyDelay is how long the customer waits after a prompt before keying (default 700 ms).
 	KeyDelay time.Duration
 	// Logger (slog.Default() when nil).
@@ -118,6 +121,7 @@ func New(o Options) (*Demo, error) {
 		d.customer.close()
 		return nil, err
 	}
+	d.customer.inband, d.agent.inband = o.InbandDTMF, o.InbandDTMF
 	return d, nil
 }
 

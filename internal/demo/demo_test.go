@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"net/netip"
 	"strings"
@@ -149,5 +150,50 @@ func TestPhonesFollowThePayment(t *testing.T) {
 	case k := <-cust:
 		t.Fatalf("customer keyed %q while not secure", k)
 	case <-time.After(500 * time.Millisecond):
+	}
+}
+
+// TestInbandKeys: with InbandDTMF the phone keys tones in its audio that a DTMF detector
+// reads back exactly.
+func TestInbandKeys(t *testing.T) {
+	p, err := newPhone("customer", netip.MustParseAddr("127.0.0.1"), melody([]float64{440, 0}, 100, -20), slog.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.inband = true
+	rc, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	p.remote = rc.LocalAddr().(*net.UDPAddr)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); p.close() }()
+	go p.run(ctx)
+	p.key("4#7", time.Millisecond)
+	det := dtmf.NewDetector(dtmf.DefaultDetectorConfig())
+	var got strings.Builder
+	buf := make([]byte, 1500)
+	lin := make([]int16, frame)
+	deadline := time.Now().Add(10 * time.Second)
+	for got.Len() < 3 && time.Now().Before(deadline) {
+		_ = rc.SetReadDeadline(deadline)
+		n, _, err := rc.ReadFromUDP(buf)
+		if err != nil {
+			break
+		}
+		var pkt rtp.Packet
+		if pkt.Unmarshal(buf[:n]) != nil || pkt.PayloadType != ptPCMU || len(pkt.Payload) != frame {
+			t.Fatalf("unexpected packet: pt %d, %d bytes", pkt.PayloadType, len(pkt.Payload))
+		}
+		audio.DecodeUlaw(lin, pkt.Payload)
+		det.Process(lin, func(e dtmf.Event) {
+			if e.Kind == dtmf.DigitStart {
+				got.WriteByte(e.Digit)
+			}
+		})
+	}
+	if got.String() != "4#7" {
+		t.Fatalf("detected %q, want 4#7", got.String())
 	}
 }

@@ -31,9 +31,12 @@ const (
 // stream, like a desk or mobile phone does. What it receives is read and dropped.
 type phone struct {
 	name string
-	conn *net.UDPConn
-	log  *slog.Logger
-	clip []byte // μ-law, a whole number of frames
+	// inband keys digits as tones in the audio (what an analogue or badly configured
+	// phone sends) instead of RFC 4733 events.
+	inband bool
+	conn   *net.UDPConn
+	log    *slog.Logger
+	clip   []byte // μ-law, a whole number of frames
 
 	mu     sync.Mutex
 	remote *net.UDPAddr
@@ -111,6 +114,7 @@ func (p *phone) run(ctx context.Context) {
 		ssrc = uint32(time.Now().UnixNano()>>3) | 1
 		pos  int
 		evs  []dtmf.EventPacket // packets of the key press in progress
+		tone []byte             // μ-law of the in-band key press in progress (tone and gap)
 		gap  int                // audio packets still to send before the next key
 		buf  = make([]byte, 1500)
 		pkt  = rtp.Packet{Header: rtp.Header{Version: 2, SSRC: ssrc}}
@@ -125,15 +129,19 @@ func (p *phone) run(ctx context.Context) {
 		}
 		p.mu.Lock()
 		remote := p.remote
-		if len(evs) == 0 && gap == 0 && len(p.keys) > 0 {
+		if len(evs) == 0 && len(tone) == 0 && gap == 0 && len(p.keys) > 0 {
 			d := p.keys[0]
 			p.keys = p.keys[1:]
-			var err error
-			evs, err = dtmf.AppendKeyPress(evs[:0], d, ts, keyDuration, frame, 10)
-			if err != nil {
-				evs = evs[:0]
+			if p.inband {
+				tone = inbandKey(d)
+			} else {
+				var err error
+				evs, err = dtmf.AppendKeyPress(evs[:0], d, ts, keyDuration, frame, 10)
+				if err != nil {
+					evs = evs[:0]
+				}
+				gap = keyGap
 			}
-			gap = keyGap
 		}
 		p.mu.Unlock()
 		if remote == nil {
@@ -153,6 +161,13 @@ func (p *phone) run(ctx context.Context) {
 			if len(evs) == 0 {
 				ts = e.Timestamp + uint32(e.Event.Duration)
 			}
+		} else if len(tone) > 0 {
+			pkt.Header.PayloadType = ptPCMU
+			pkt.Header.Timestamp = ts
+			pkt.Header.Marker = false
+			pkt.Payload = tone[:frame]
+			tone = tone[frame:]
+			ts += frame
 		} else {
 			if gap > 0 {
 				gap--
@@ -207,5 +222,18 @@ func melody(notes []float64, noteMS int, dBm0 float64) []byte {
 	}
 	out := make([]byte, n)
 	audio.EncodeUlaw(out, lin)
+	return out
+}
+
+// inbandKey returns one key press as μ-law audio: a 100 ms tone pair at -8 dBm0 per tone
+// and 100 ms of silence, whole frames.
+func inbandKey(d byte) []byte {
+	lin, _, err := dtmf.Sequence(string(d), dtmf.SequenceOptions{ToneMS: 100, GapMS: 100, LevelDBm0: -8})
+	if err != nil {
+		return nil
+	}
+	n := len(lin) - len(lin)%frame
+	out := make([]byte, n)
+	audio.EncodeUlaw(out, lin[:n])
 	return out
 }
