@@ -38,10 +38,11 @@ import (
 //
 // Each triggering window marks everything from the oldest sample not yet released (now -
 // Latency) to PostMargin samples ahead; once triggered, the gate stays open while the short
-// windows keep a much lower share, HoldRatio (a tone keyed while the customer talks). So a tone
-// on silence is covered from before its onset (the delay buffer holds Latency samples; the
-// triggering window ends at most 111 samples after the onset, leaving 6 ms of margin for a
-// ramp) to well after its end.
+// windows keep a lower share, HoldRatio (a tone keyed while the customer talks). So a tone on
+// silence is covered from before its onset (the delay buffer holds Latency samples; over the
+// gate cases at all 16 positions of the grid the triggering window ends 48-95 samples after
+// the onset of a pair, at most 119 for two keys at once, leaving at least 5 ms of margin for
+// a ramp) to well after its end.
 //
 // The gate still over-masks some speech and more music (chords are genuinely tonal); the
 // talk-off tests measure how much, and the mixture tests check that what it leaves unmarked
