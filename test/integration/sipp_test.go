@@ -2,10 +2,13 @@ package integration
 
 import (
 	"context"
-	"github.com/hushpay/hushpay/internal/config"
-	"github.com/hushpay/hushpay/internal/sip"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/hushpay/hushpay/internal/config"
+	"github.com/hushpay/hushpay/internal/sip"
 )
 
 // sippUAS starts the upstream (agent side) on its own port and returns that port.
@@ -205,4 +208,30 @@ func TestSippUpdate(t *testing.T) {
 		t.Fatal("the call was never shown held")
 	}
 	n.waitIdle(t, 5*time.Second)
+}
+
+// TestSippLateOffer: an INVITE without SDP gets Hushpay's own offer towards the PBX and in the
+// 200 OK; the caller's answer in the ACK points the relay at it.
+func TestSippLateOffer(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	uasPort, uas := sippUAS(t, ctx, "uas.xml", 1)
+	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
+	var answered atomic.Bool
+	n.reg.Subscribe(func(e sip.Event) {
+		if e.Call.State == sip.StateAnswered && e.Call.Media == sip.MediaActive {
+			answered.Store(true)
+		}
+	})
+	uac := sippUAC(t, ctx, n, "uac_late.xml", 1)
+	if code := uac.wait(20 * time.Second); code != 0 {
+		t.Fatalf("sipp uac exit %d", code)
+	}
+	if code := uas.wait(10 * time.Second); code != 0 {
+		t.Fatalf("sipp uas exit %d", code)
+	}
+	n.waitIdle(t, 5*time.Second)
+	if !strings.Contains(n.logs.String(), `msg="sip: call ended"`) || !answered.Load() {
+		t.Fatal("late-offer call not answered")
+	}
 }
