@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"path/filepath"
 	"regexp"
@@ -42,6 +44,11 @@ func TestServeDefaults(t *testing.T) {
 	cfg := config.Default()
 	cfg.Data.Dir = filepath.Join(dir, "data")
 	cfg.HTTP.Listen = "127.0.0.1:0"
+	port, err := freeUDPPort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.SIP.Listen = fmt.Sprintf("127.0.0.1:%d", port)
 	var logs lockedBuffer
 	log, err := logging.New(&logs, "text", "info")
 	if err != nil {
@@ -87,9 +94,16 @@ func TestServeDefaults(t *testing.T) {
 	if code, body := get("/v1/sessions", key); code != 200 || !json.Valid([]byte(body)) {
 		t.Fatalf("sessions with the printed key: %d %s", code, body)
 	}
-	if code, _ := get("/v1/calls", key); code != 503 {
-		t.Fatalf("calls without SIP: %d, want 503", code)
+	if code, body := get("/v1/calls", key); code != 200 || !json.Valid([]byte(body)) {
+		t.Fatalf("calls (SIP is wired): %d %s", code, body)
 	}
+	if !strings.Contains(out.String(), "log in to the dashboard as admin") {
+		t.Fatalf("no dashboard password printed on first start:\n%s", out.String())
+	}
+	if code, body := get("/login", ""); code != 200 || !strings.Contains(body, "<form") {
+		t.Fatalf("dashboard login page: %d %.200s", code, body)
+	}
+	sipOptions(t, cfg.SIP.Listen)
 	if err := stop(); err != nil {
 		t.Fatalf("serve returned %v", err)
 	}
@@ -132,4 +146,32 @@ func waitWelcome(t *testing.T, out *lockedBuffer) (addr, key string) {
 	}
 	t.Fatalf("serve printed no address:\n%s", out.String())
 	return "", ""
+}
+
+// sipOptions checks that the node answers a SIP OPTIONS ping over UDP, as a load balancer
+// or an SBC sends it.
+func sipOptions(t *testing.T, addr string) {
+	t.Helper()
+	c, err := net.Dial("udp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	local := c.LocalAddr().String()
+	req := "OPTIONS sip:" + addr + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-serve-test\r\n" +
+		"Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:" + addr + ">\r\n" +
+		"Call-ID: serve-test-options\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	if _, err := c.Write([]byte(req)); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 4096)
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatalf("no answer to SIP OPTIONS on %s: %v", addr, err)
+	}
+	if !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
+		t.Fatalf("SIP OPTIONS answer: %.80q", buf[:n])
+	}
 }
