@@ -168,6 +168,10 @@ func demoServe(ctx context.Context, cfg config.Config, card string, inband bool,
 	mux.Handle("/healthz", srv.Handler())
 	mux.Handle("POST /demo/card", demoCardHandler(dm))
 	mux.HandleFunc("GET /demo/invoices", demoInvoices)
+	mux.HandleFunc("GET /demo/heard", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(dm.Heard())
+	})
 	mux.Handle("/", dash)
 	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 

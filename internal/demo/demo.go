@@ -137,6 +137,26 @@ func (d *Demo) SetCard(name string) error {
 	return nil
 }
 
+// Heard reports what each phone heard from the other side: key presses (RFC 4733 events or
+// tones in the audio, found by our DTMF detector) and the number of RTP packets received.
+// In secure mode the relay masks the customer's digits, so the agent phone hears at most the
+// masking digit (media.mask.digit) for them; the customer phone hears the call reference the
+// agent phone keyed (agent-to-customer audio is never altered).
+type Heard struct {
+	Agent           string `json:"agent"`
+	AgentPackets    int    `json:"agent_packets"`
+	Customer        string `json:"customer"`
+	CustomerPackets int    `json:"customer_packets"`
+}
+
+// Heard returns what the phones heard so far.
+func (d *Demo) Heard() Heard {
+	var h Heard
+	h.Agent, h.AgentPackets = d.agent.Heard()
+	h.Customer, h.CustomerPackets = d.customer.Heard()
+	return h
+}
+
 // CardName is the name of the card the customer keys.
 func (d *Demo) CardName() string {
 	d.mu.Lock()

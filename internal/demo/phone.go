@@ -38,11 +38,12 @@ type phone struct {
 	log    *slog.Logger
 	clip   []byte // μ-law, a whole number of frames
 
-	mu     sync.Mutex
-	remote *net.UDPAddr
-	keys   []byte        // digits waiting to be keyed
-	gen    uint64        // bumped to drop queued keys (a new request replaces the old)
-	idle   chan struct{} // closed when keys empties
+	mu       sync.Mutex
+	remote   *net.UDPAddr
+	keys     []byte // digits waiting to be keyed
+	gen      uint64 // bumped to drop queued keys (a new request replaces the old)
+	heard    []byte // key presses heard from the far end (drain)
+	received int    // RTP packets received
 }
 
 func newPhone(name string, host netip.Addr, clip []byte, log *slog.Logger) (*phone, error) {
@@ -189,15 +190,73 @@ func (p *phone) run(ctx context.Context) {
 	}
 }
 
-// drain reads and drops what the phone receives (the other side's masked audio).
+// drain reads what the phone receives and listens for key presses in it, as a person or a
+// recorder on that side could: RFC 4733 events and DTMF tones in the audio (our detector).
+// What it hears is kept (Heard), so that the demo can show that the agent never hears the
+// customer's digits in secure mode.
 func (p *phone) drain(ctx context.Context) {
 	buf := make([]byte, 2048)
+	lin := make([]int16, 0, 1024)
+	det := dtmf.NewDetector(dtmf.DefaultDetectorConfig())
+	var (
+		pkt     rtp.Packet
+		ev      dtmf.TelephoneEvent
+		lastTS  uint32
+		eventOn bool
+	)
 	for ctx.Err() == nil {
 		_ = p.conn.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
-		if _, _, err := p.conn.ReadFromUDP(buf); err != nil && errors.Is(err, net.ErrClosed) {
-			return
+		n, _, err := p.conn.ReadFromUDP(buf)
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			continue
+		}
+		if pkt.Unmarshal(buf[:n]) != nil {
+			continue
+		}
+		p.mu.Lock()
+		p.received++
+		p.mu.Unlock()
+		switch pkt.PayloadType {
+		case ptEvent:
+			// RFC 4733 §2.5.1.2: the packets of one event share its timestamp.
+			if ev.Unmarshal(pkt.Payload) == nil && (!eventOn || pkt.Timestamp != lastTS) {
+				eventOn, lastTS = true, pkt.Timestamp
+				if d, ok := dtmf.EventDigit(ev.Event); ok {
+					p.heardDigit(d)
+				}
+			}
+		case ptPCMU:
+			if len(pkt.Payload) > cap(lin) {
+				continue
+			}
+			lin = lin[:len(pkt.Payload)]
+			audio.DecodeUlaw(lin, pkt.Payload)
+			det.Process(lin, func(e dtmf.Event) {
+				if e.Kind == dtmf.DigitStart {
+					p.heardDigit(e.Digit)
+				}
+			})
 		}
 	}
+}
+
+func (p *phone) heardDigit(d byte) {
+	p.mu.Lock()
+	if len(p.heard) < 4096 {
+		p.heard = append(p.heard, d)
+	}
+	p.mu.Unlock()
+}
+
+// Heard returns the key presses the phone has heard so far and how many RTP packets it
+// received.
+func (p *phone) Heard() (string, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return string(p.heard), p.received
 }
 
 func (p *phone) close() { p.conn.Close() }
