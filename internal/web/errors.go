@@ -9,8 +9,6 @@ var (
 	ErrBadPassword = errors.New("web: wrong password")
 	// ErrBadHash: a stored password hash cannot be parsed.
 	ErrBadHash = errors.New("web: malformed password hash")
-	// ErrCardData: a submitted value looks like a card number; nothing was done with it.
-	ErrCardData = errors.New("web: a value looks like card data and was refused")
 	// ErrBilling: the billing lookup failed (wrapped with the reason).
 	ErrBilling = errors.New("web: billing lookup failed")
 	// ErrReceipt: the receipt could not be sent (wrapped with the reason).
