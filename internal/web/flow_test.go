@@ -299,3 +299,28 @@ func TestSecureButton(t *testing.T) {
 		t.Fatalf("after secure: %d %+v", code, v)
 	}
 }
+
+// TestPlainErrors: a card number that fails the check shows what to tell the customer, and
+// Reset gives the field back.
+func TestPlainErrors(t *testing.T) {
+	e := newEnv(t, config.Web{})
+	b := e.browser()
+	b.login("alice", "alice-password-1")
+	id := createSession(t, b)
+	key(t, e.svc, "call-5", b.state(id).CallRef, payment.SideAgent)
+	key(t, e.svc, "call-5", "4242424242424241#", payment.SideCustomer) // Luhn fails
+	f := field(b.state(id), "card_number")
+	if f.Error != "Card number not valid: ask the customer to key it again." || f.Valid || !f.CanReset {
+		t.Fatalf("invalid card number: %+v", f)
+	}
+	_, page := b.get("/payments/" + id)
+	if !strings.Contains(page, "Card number not valid") || strings.Contains(page, "4242424242424241") {
+		t.Fatal("the page does not explain the error, or shows the digits")
+	}
+	if code, v := b.action(id, "reset", url.Values{"field": {"card_number"}}); code != 200 || field(v, "card_number").Error != "" {
+		t.Fatalf("reset: %d %+v", code, field(v, "card_number"))
+	}
+	if code, _ := b.action(id, "reset", url.Values{"field": {"no_such_field"}}); code != http.StatusConflict {
+		t.Fatalf("reset of an unknown field: %d", code)
+	}
+}
