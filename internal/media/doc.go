@@ -5,8 +5,10 @@
 //
 // Each direction is a chain of small stages (see pipeline.go, where the order is declared):
 //
-//	receive → classify → order → events → comfort noise → masker → digits → payload type
-//	        → sequence rewrite → tap → send
+//	customer → agent: receive → classify → order → lag → events → comfort noise → masker
+//	                  → payload type → sequence → tap → send
+//	agent → customer: receive → classify → events → in-band digits → payload type
+//	                  → sequence → tap → send
 //
 // Outside secure mode every stage passes packets untouched, so payloads arrive
 // bit-identical. In secure mode the customer-to-agent direction runs through the masker (a
