@@ -11,16 +11,11 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/hushpay/hushpay/internal/api"
-	"github.com/hushpay/hushpay/internal/capture"
 	"github.com/hushpay/hushpay/internal/config"
 	"github.com/hushpay/hushpay/internal/demo"
 	"github.com/hushpay/hushpay/internal/logging"
-	"github.com/hushpay/hushpay/internal/payment"
 	"github.com/hushpay/hushpay/internal/store"
 	"github.com/hushpay/hushpay/internal/web"
 )
@@ -87,21 +82,31 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return demoServe(ctx, cfg, *card, *inband, log, stdout)
 }
 
-// demoServe wires the same parts as serve (store, payment service, SIP, media, API,
-// dashboard) plus the demo phones.
+// demoServe builds the same node as serve (newNode: store, payment service, SIP and the
+// media relay, API, dashboard), with the demo phones following its payment events, plus the
+// demo's own endpoints under /demo/.
 func demoServe(ctx context.Context, cfg config.Config, card string, inband bool, log *slog.Logger, stdout io.Writer) error {
-	st, err := store.Open(ctx, store.Options{Driver: store.DriverSQLite, DSN: filepath.Join(cfg.Data.Dir, "hushpay.db")})
+	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+	if err != nil {
+		return fmt.Errorf("http: %w", err)
+	}
+	defer ln.Close()
+	addr := ln.Addr().String()
+	cfg.Web.Billing.URL = "http://" + addr + "/demo/invoices?account={account}"
+
+	dm, err := demo.New(demo.Options{Hushpay: cfg.SIP.Listen, AgentListen: strings.TrimPrefix(cfg.SIP.Upstream, "sip:"),
+		Host: netip.MustParseAddr("127.0.0.1"), Card: card, InbandDTMF: inband, Logger: log})
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	if _, err := bootstrap(ctx, st, cfg); err != nil {
-		return err
-	}
-	pw, err := web.Bootstrap(ctx, st, defaultTenant, cfg.Web.BootstrapPassword, web.DefaultArgon2)
+	// SIP runs until Close, not until the signal: the phones hang up first (run ends them
+	// with its context), so that stopping SIP finds no call left to end.
+	n, err := newNode(context.WithoutCancel(ctx), cfg, log, nodeHooks{onEvent: dm.PaymentEvent})
 	if err != nil {
 		return err
 	}
+	defer n.Close()
+	pw := n.firstPassword
 	if pw == "" {
 		pw = cfg.Web.BootstrapPassword
 	}
@@ -110,86 +115,17 @@ func demoServe(ctx context.Context, cfg config.Config, card string, inband bool,
 		if err != nil {
 			return err
 		}
-		if err := st.CreateUser(ctx, &store.User{TenantID: defaultTenant, Username: u.name, Role: u.role, PasswordHash: h}); err != nil && !errors.Is(err, store.ErrConflict) {
+		if err := n.st.CreateUser(ctx, &store.User{TenantID: defaultTenant, Username: u.name, Role: u.role, PasswordHash: h}); err != nil && !errors.Is(err, store.ErrConflict) {
 			return err
 		}
 	}
-
-	ln, err := net.Listen("tcp", cfg.HTTP.Listen)
-	if err != nil {
-		return fmt.Errorf("http: %w", err)
-	}
-	addr := ln.Addr().String()
-	cfg.Web.Billing.URL = "http://" + addr + "/demo/invoices?account={account}"
-
-	dm, err := demo.New(demo.Options{Hushpay: cfg.SIP.Listen, AgentListen: strings.TrimPrefix(cfg.SIP.Upstream, "sip:"),
-		Host: netip.MustParseAddr("127.0.0.1"), Card: card, InbandDTMF: inband, Logger: log})
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	conn, err := newConnector(cfg.Payment)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	rules := capture.DefaultRules()
-	rules.Terminator = cfg.Capture.Terminator[0]
-	rules.Timeout = cfg.Capture.Timeout
-	rules.MaxAttempts = cfg.Capture.MaxAttempts
-	rules.MaskStyle = capture.MaskStyle(cfg.Capture.MaskStyle)
-	reg := newCallRegistry(cfg, log)
-	svc, err := payment.NewService(st, conn, payment.Options{Rules: rules, CallRefDigits: cfg.Payment.CallRefDigits, Logger: log,
-		OnSecure: reg.OnSecure,
-		OnEvent: func(e *payment.Event) {
-			reg.PaymentEvent(e)
-			dm.PaymentEvent(e)
-		}})
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	// Hushpay's parts stop only after the phones hung up (see below), not at the signal.
-	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
-	defer stop()
-	stopSIP, err := startSIP(runCtx, cfg, svc, reg, log)
-	if err != nil {
-		ln.Close()
-		return err
-	}
-	defer stopSIP()
-
-	calls := callController{reg}
-	srv := api.New(api.Options{Store: st, Payments: svc, Calls: calls, Logger: log, MaxBodyBytes: cfg.HTTP.MaxBodyBytes, SSEKeepalive: cfg.HTTP.SSEKeepalive})
-	dash := web.New(web.Options{Store: st, Payments: svc, API: srv.Handler(), Calls: calls, Config: cfg.Web, Logger: log})
-	mux := http.NewServeMux()
-	mux.Handle("/v1/", srv.Handler())
-	mux.Handle("/metrics", srv.Handler())
-	mux.Handle("/healthz", srv.Handler())
-	mux.Handle("POST /demo/card", demoCardHandler(dm))
-	mux.HandleFunc("GET /demo/invoices", demoInvoices)
-	mux.HandleFunc("GET /demo/heard", func(w http.ResponseWriter, r *http.Request) {
+	n.mux.Handle("POST /demo/card", demoCardHandler(dm))
+	n.mux.HandleFunc("GET /demo/invoices", demoInvoices)
+	n.mux.HandleFunc("GET /demo/heard", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(dm.Heard())
 	})
-	mux.Handle("/", dash)
-	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 
-	// The phones hang up first (their own context), so that stopping SIP finds no call
-	// left to end.
-	phoneCtx, stopPhones := context.WithCancel(ctx)
-	defer stopPhones()
-	phonesDone := make(chan error, 1)
-	go func() { phonesDone <- dm.Run(phoneCtx) }()
-	done := make(chan error, 2)
-	go func() { done <- srv.Run(runCtx) }()
-	go func() {
-		if err := hs.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			done <- err
-			return
-		}
-		done <- nil
-	}()
 	fmt.Fprintf(stdout, `Hushpay demo is running.
 
   Open http://%s/ and log in as agent, supervisor or admin with the password:
@@ -203,28 +139,7 @@ func demoServe(ctx context.Context, cfg config.Config, card string, inband bool,
   Account lookup: try account ACME-1001 on the new payment page.
   API: http://%s/v1 (OpenAPI: /v1/openapi.json). Ctrl-C stops the demo.
 `, addr, pw, cfg.SIP.Listen, card, demo.Cards[card].Outcome, addr, strings.Join(demo.CardNames(), ", "), addr)
-
-	var runErr error
-	running := 2
-	select {
-	case <-ctx.Done():
-	case runErr = <-done:
-		running--
-	case runErr = <-phonesDone:
-		phonesDone = nil
-	}
-	stopPhones()
-	if phonesDone != nil {
-		<-phonesDone
-	}
-	stop()
-	shutCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	_ = hs.Shutdown(shutCtx)
-	for ; running > 0; running-- {
-		<-done
-	}
-	return runErr
+	return n.run(ctx, ln, dm.Run)
 }
 
 // demoCardHandler chooses the test card the customer phone keys (by name only: it takes
