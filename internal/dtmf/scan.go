@@ -1,6 +1,10 @@
 package dtmf
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/hushpay/hushpay/internal/capture"
+)
 
 // Tone is one key tone found in audio: the digit and its sample range [Start, End) at 8 kHz.
 type Tone struct {
@@ -84,40 +88,15 @@ func cardLike(s string) bool {
 			return false
 		}
 	}
-	if len(s) >= 13 && len(s) <= 19 && Luhn(s) {
+	if len(s) >= 13 && len(s) <= 19 && capture.Luhn([]byte(s)) {
 		return true
 	}
 	for n := 13; n <= 19 && n < len(s); n++ {
-		if Luhn(s[:n]) {
+		if capture.Luhn([]byte(s[:n])) {
 			return true
 		}
 	}
 	return false
-}
-
-// Luhn reports whether a string of decimal digits passes the Luhn (mod 10) check.
-func Luhn(digits string) bool {
-	if digits == "" {
-		return false
-	}
-	sum := 0
-	double := false
-	for i := len(digits) - 1; i >= 0; i-- {
-		c := digits[i]
-		if c < '0' || c > '9' {
-			return false
-		}
-		d := int(c - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
 }
 
 // MaskDigits hides key sequences that could hold card numbers: a sequence of 12 or more keys

@@ -2,17 +2,6 @@ package dtmf
 
 import "testing"
 
-func TestLuhn(t *testing.T) {
-	for s, want := range map[string]bool{
-		"4111111111111111": true, "4111111111111112": false, "378282246310005": true,
-		"6011111111111117": true, "5555555555554444": true, "": false, "41a1": false, "0": true,
-	} {
-		if Luhn(s) != want {
-			t.Errorf("Luhn(%q) = %v", s, !want)
-		}
-	}
-}
-
 func TestSequences(t *testing.T) {
 	var tones []Tone
 	at := int64(0)

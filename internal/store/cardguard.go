@@ -2,6 +2,8 @@ package store
 
 import (
 	"fmt"
+
+	"github.com/hushpay/hushpay/internal/capture"
 )
 
 // checkNoCard returns ErrCardData when any string argument of a write holds a run of 12 to
@@ -59,7 +61,7 @@ func LooksLikeCard(s string) bool {
 			}
 			break
 		}
-		if n >= 12 && n <= 19 && digits[0] >= '2' && digits[0] <= '6' && luhn(digits[:n]) {
+		if n >= 12 && n <= 19 && digits[0] >= '2' && digits[0] <= '6' && capture.Luhn(digits[:n]) {
 			return true
 		}
 		i = j
@@ -68,22 +70,3 @@ func LooksLikeCard(s string) bool {
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-// luhn reports whether the digit string d passes the Luhn (mod 10) check (ISO/IEC 7812-1
-// Annex B).
-func luhn(d []byte) bool {
-	sum := 0
-	double := false
-	for i := len(d) - 1; i >= 0; i-- {
-		x := int(d[i] - '0')
-		if double {
-			x *= 2
-			if x > 9 {
-				x -= 9
-			}
-		}
-		sum += x
-		double = !double
-	}
-	return sum%10 == 0
-}
