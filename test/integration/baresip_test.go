@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -183,6 +184,23 @@ func (p *phone) keys(t *testing.T, digits string, gap time.Duration) {
 	for _, d := range digits {
 		p.command(t, "sndcode", string(d))
 		time.Sleep(gap)
+	}
+}
+
+// audioFlowing matches baresip's call status line once RTP flows both ways.
+var audioFlowing = regexp.MustCompile(`audio=[1-9][0-9]*/[1-9][0-9]*`)
+
+// waitAudio waits until the phone reports audio flowing both ways. baresip sends RFC 2833
+// events from its audio transmit loop, which can start seconds after CALL_ESTABLISHED on a
+// busy machine: digits keyed before that are silently never sent.
+func (p *phone) waitAudio(t *testing.T, d time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !audioFlowing.MatchString(p.out.String()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("baresip %s: audio not flowing within %s", p.name, d)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

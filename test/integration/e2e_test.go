@@ -68,8 +68,9 @@ func testEndToEnd(t *testing.T, agentHangsUp bool) {
 	agent.waitEvent(t, "CALL_ESTABLISHED", 10*time.Second)
 	call := n.waitCall(t, 5*time.Second)
 
-	// The agent keys the call reference shown on the payment page.
-	time.Sleep(500 * time.Millisecond)
+	// The agent keys the call reference shown on the payment page, once its phone sends audio.
+	agent.waitAudio(t, 15*time.Second)
+	customer.waitAudio(t, 15*time.Second)
 	agent.keys(t, sess.Pairing.CallRef, 250*time.Millisecond)
 	waitSecure(t, n, call.ID, true, 5*time.Second)
 
