@@ -22,6 +22,7 @@ import (
 	"github.com/hushpay/hushpay/internal/payment"
 	"github.com/hushpay/hushpay/internal/payment/testgateway"
 	"github.com/hushpay/hushpay/internal/sip"
+	"github.com/hushpay/hushpay/internal/store/storetest"
 )
 
 var loopback = netip.MustParseAddr("127.0.0.1")
@@ -105,7 +106,9 @@ func startNode(t *testing.T, o nodeOptions) *node {
 	}
 	n := &node{addr: cfg.SIP.Listen, logs: logs, cfg: cfg.SIP}
 	var reg *sip.Registry
-	svc, err := payment.NewService(newMemRepo(), testgateway.New(0), payment.Options{Logger: log,
+	// The node keeps its sessions in a real SQLite store, as `hushpay serve` does.
+	st, _ := storetest.SQLite(t)
+	svc, err := payment.NewService(st, testgateway.New(0), payment.Options{Logger: log,
 		OnSecure: func(callID string, on bool) { reg.OnSecure(callID, on) },
 		OnEvent: func(e *payment.Event) {
 			n.mu.Lock()
