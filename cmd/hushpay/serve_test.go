@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,30 +10,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hushpay/hushpay/internal/config"
 	"github.com/hushpay/hushpay/internal/logging"
+	"github.com/hushpay/hushpay/internal/logging/logtest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // serve with the embedded defaults (SQLite in data.dir, the test gateway) prints the
 // address and a first admin key, answers the API with that key, keeps the key across a
@@ -49,13 +31,13 @@ func TestServeDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.SIP.Listen = fmt.Sprintf("127.0.0.1:%d", port)
-	var logs lockedBuffer
+	var logs logtest.Buffer
 	log, err := logging.New(&logs, "text", "info")
 	if err != nil {
 		t.Fatal(err)
 	}
-	start := func() (out *lockedBuffer, stop func() error) {
-		out = &lockedBuffer{}
+	start := func() (out *logtest.Buffer, stop func() error) {
+		out = &logtest.Buffer{}
 		ctx, cancel := context.WithCancel(context.Background())
 		errc := make(chan error, 1)
 		go func() { errc <- serve(ctx, cfg, log, out) }()
@@ -129,7 +111,7 @@ var (
 	keyRe  = regexp.MustCompile(`\n  (hpk_[A-Za-z0-9_-]+)\n`)
 )
 
-func waitWelcome(t *testing.T, out *lockedBuffer) (addr, key string) {
+func waitWelcome(t *testing.T, out *logtest.Buffer) (addr, key string) {
 	t.Helper()
 	deadline := time.Now().Add(15 * time.Second)
 	for time.Now().Before(deadline) {

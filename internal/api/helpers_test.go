@@ -11,35 +11,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/hushpay/hushpay/internal/api"
 	"github.com/hushpay/hushpay/internal/logging"
+	"github.com/hushpay/hushpay/internal/logging/logtest"
 	"github.com/hushpay/hushpay/internal/payment"
 	"github.com/hushpay/hushpay/internal/payment/testgateway"
 	"github.com/hushpay/hushpay/internal/store"
 	"github.com/hushpay/hushpay/internal/store/storetest"
 )
-
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // env is a running API over a real store and payment service with the test gateway.
 type env struct {
@@ -50,7 +32,7 @@ type env struct {
 	gw      *testgateway.Gateway
 	api     *api.Server
 	srv     *httptest.Server
-	logs    *syncBuffer
+	logs    *logtest.Buffer
 	tenant  string
 	keys    map[string]string // scope set name → key
 }
@@ -59,7 +41,7 @@ type envOption func(*api.Options)
 
 func newEnv(t *testing.T, b storetest.Backend, opts ...envOption) *env {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &logtest.Buffer{}
 	log, err := logging.New(logs, "json", "debug")
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hushpay/hushpay/internal/audio"
+	"github.com/hushpay/hushpay/internal/logging/logtest"
 	"github.com/hushpay/hushpay/internal/testpeer"
 )
 
@@ -27,7 +28,7 @@ type phone struct {
 	dir    string
 	rec    string
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *logtest.Buffer
 	conn   net.Conn
 	mu     sync.Mutex
 	events []map[string]any
@@ -85,7 +86,7 @@ snd_path %s
 		t.Fatal(err)
 	}
 	cmd := exec.CommandContext(ctx, bin, "-f", dir)
-	out := &lockedBuffer{}
+	out := &logtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {

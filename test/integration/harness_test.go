@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/hushpay/hushpay/internal/config"
 	"github.com/hushpay/hushpay/internal/logging"
+	"github.com/hushpay/hushpay/internal/logging/logtest"
 	"github.com/hushpay/hushpay/internal/media"
 	"github.com/hushpay/hushpay/internal/payment"
 	"github.com/hushpay/hushpay/internal/payment/testgateway"
@@ -44,31 +44,13 @@ func ports(n int) int {
 	return p
 }
 
-// lockedBuffer is a goroutine-safe log sink.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // node is a Hushpay SIP node under test.
 type node struct {
 	srv     *sip.Server
 	reg     *sip.Registry
 	svc     *payment.Service
 	addr    string // SIP host:port
-	logs    *lockedBuffer
+	logs    *logtest.Buffer
 	mu      sync.Mutex
 	events  []sip.Event
 	digits  []*payment.Event
@@ -99,7 +81,7 @@ func startNode(t *testing.T, o nodeOptions) *node {
 	}
 	cfg.Media.Bind = "127.0.0.1"
 	cfg.Media.PortMin, cfg.Media.PortMax = base+10, base+199
-	logs := &lockedBuffer{}
+	logs := &logtest.Buffer{}
 	log, err := logging.New(logs, "text", "debug")
 	if err != nil {
 		t.Fatal(err)
@@ -183,7 +165,7 @@ func (n *node) waitCall(t *testing.T, d time.Duration) sip.Call {
 // sipp is one sipp process.
 type sipp struct {
 	cmd  *exec.Cmd
-	out  *lockedBuffer
+	out  *logtest.Buffer
 	done chan error
 }
 
@@ -201,7 +183,7 @@ func startSippIn(t *testing.T, ctx context.Context, dir string, args ...string) 
 	full := append([]string{"-nostdin", "-trace_err", "-trace_msg", "-message_file", filepath.Join(dir, "msg.log"), "-error_file", filepath.Join(dir, "err.log"), "-timeout_error"}, args...)
 	cmd := exec.CommandContext(ctx, bin, full...)
 	cmd.Dir = dir
-	out := &lockedBuffer{}
+	out := &logtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hushpay/hushpay/internal/logging/logtest"
 	"github.com/hushpay/hushpay/internal/testpeer"
 )
 
@@ -89,7 +90,7 @@ func TestKamailioDispatcher(t *testing.T) {
 	}
 	cmd := exec.CommandContext(ctx, bin, "-f", filepath.Join(dir, "kamailio.cfg"), "-DD", "-E", "-w", dir,
 		"-P", filepath.Join(dir, "kamailio.pid"), "-m", "64", "-M", "8")
-	out := &lockedBuffer{}
+	out := &logtest.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	cmd.WaitDelay = 2 * time.Second
 	// kamailio forks its workers: run it in its own process group and end the whole group,

@@ -18,6 +18,7 @@ import (
 
 	"github.com/hushpay/hushpay/internal/api"
 	"github.com/hushpay/hushpay/internal/logging"
+	"github.com/hushpay/hushpay/internal/logging/logtest"
 	"github.com/hushpay/hushpay/internal/payment"
 	"github.com/hushpay/hushpay/internal/payment/testgateway"
 	"github.com/hushpay/hushpay/internal/store"
@@ -51,28 +52,11 @@ var cards = []card{
 // invalidPAN fails Luhn: keyed first, refused, then reset through the API.
 const invalidPAN = "4242424242424241"
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 func TestNoCardDataAnywhere(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, b storetest.Backend) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		logs := &lockedBuffer{}
+		logs := &logtest.Buffer{}
 		log, err := logging.New(logs, "json", "debug")
 		if err != nil {
 			t.Fatal(err)
@@ -114,9 +98,9 @@ func TestNoCardDataAnywhere(t *testing.T) {
 		go disp.Run(ctx)
 
 		// Event streams: every byte kept.
-		var streams []*lockedBuffer
+		var streams []*logtest.Buffer
 		openStream := func(path string) {
-			buf := &lockedBuffer{}
+			buf := &logtest.Buffer{}
 			streams = append(streams, buf)
 			req, _ := http.NewRequestWithContext(ctx, "GET", hs.URL+path, nil)
 			req.Header.Set("Authorization", "Bearer "+key.Key)
