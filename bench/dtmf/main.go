@@ -11,7 +11,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -267,25 +266,6 @@ func digitsCase(name, ds string, toneMS, gapMS float64, o toneOpts) *signalCase 
 	return sc
 }
 
-func addNoise(x []int16, dBm0 float64, seed uint64) {
-	rng := rand.New(rand.NewPCG(seed, 11))
-	sigma := audio.SineAmplitude(dBm0) / math.Sqrt2
-	for i := range x {
-		x[i] = audio.Saturate(float64(x[i]) + rng.NormFloat64()*sigma)
-	}
-}
-
-func addTones(x []int16, dBm0 float64, freqs ...float64) {
-	a := audio.SineAmplitude(dBm0)
-	for i := range x {
-		var v float64
-		for _, f := range freqs {
-			v += a * math.Sin(2*math.Pi*f*float64(i)/8000)
-		}
-		x[i] = audio.Saturate(float64(x[i]) + v)
-	}
-}
-
 func signalSet() []category {
 	all := dtmf.Digits
 	nom := toneOpts{level: -10}
@@ -341,19 +321,19 @@ func signalSet() []category {
 	}
 	{
 		a := digitsCase("n10", all, 50, 50, toneOpts{level: -10})
-		addNoise(a.samples, -10+3.01-15, 1)
+		dtmftest.AddNoise(a.samples, -10+3.01-15, rand.New(rand.NewPCG(1, 11)))
 		b := digitsCase("n20", all, 50, 50, toneOpts{level: -20})
-		addNoise(b.samples, -20+3.01-15, 2)
+		dtmftest.AddNoise(b.samples, -20+3.01-15, rand.New(rand.NewPCG(2, 11)))
 		cat("white noise, 15 dB SNR (-10 and -20 dBm0)", true, a, b)
 	}
 	{
 		a := digitsCase("dt", all, 50, 50, nom)
-		addTones(a.samples, -26, 350, 440)
+		dtmftest.AddTones(a.samples, -26, 350, 440)
 		cat("digits over dial tone 350+440 Hz 16 dB below", true, a)
 		var alone []*signalCase
 		for _, f := range [][]float64{{425}, {350, 440}, {480, 620}, {400, 450}} {
 			x := make([]int16, 5*8000)
-			addTones(x, -10, f...)
+			dtmftest.AddTones(x, -10, f...)
 			alone = append(alone, &signalCase{name: "dial", samples: x})
 		}
 		cat("dial tones alone (425, 350+440, 480+620, 400+450 Hz)", false, alone...)

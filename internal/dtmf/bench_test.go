@@ -1,7 +1,10 @@
 package dtmf
 
 import (
+	"math/rand/v2"
 	"testing"
+
+	"github.com/hushpay/hushpay/internal/dtmf/dtmftest"
 )
 
 // benchAudio is 10 s of digits over noise, the load a detector sees on a busy call.
@@ -15,7 +18,7 @@ func benchAudio(b *testing.B) []int16 {
 		s = append(s, 0)
 	}
 	s = s[:80000]
-	addNoise(s, -40, 1)
+	dtmftest.AddNoise(s, -40, rand.New(rand.NewPCG(1, 7)))
 	return s
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/hushpay/hushpay/internal/audio"
+	"github.com/hushpay/hushpay/internal/dtmf/dtmftest"
 )
 
 // The conformance suite generates its own signals for each requirement of ITU-T Q.24 and
@@ -79,27 +80,6 @@ func (s *signal) pad(n int) { s.samples = append(s.samples, make([]int16, n)...)
 // leadIn is the silence before the first tone; TestConformance varies it so that tones fall
 // at every position relative to the detector's 34-sample analysis grid.
 var leadIn = 80
-
-// addNoise adds white Gaussian noise at the given level (deterministic per seed).
-func addNoise(x []int16, dBm0 float64, seed uint64) {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	sigma := audio.SineAmplitude(dBm0) / math.Sqrt2
-	for i := range x {
-		x[i] = audio.Saturate(float64(x[i]) + rng.NormFloat64()*sigma)
-	}
-}
-
-// addTones adds steady tones (for dial tone) at the given per-tone level.
-func addTones(x []int16, dBm0 float64, freqs ...float64) {
-	a := audio.SineAmplitude(dBm0)
-	for i := range x {
-		var v float64
-		for _, f := range freqs {
-			v += a * math.Sin(2*math.Pi*f*float64(i)/8000)
-		}
-		x[i] = audio.Saturate(float64(x[i]) + v)
-	}
-}
 
 type q24Case struct {
 	name   string
@@ -186,39 +166,39 @@ func q24Cases() []q24Case {
 	// 0-4 kHz band), at two levels; noise alone gives nothing.
 	for i, l := range []float64{-10, -20} {
 		s := digitsSignal(all, 50, 50, toneOpts{levelDBm0: l})
-		addNoise(s.samples, l+3.01-15, uint64(i+1))
+		dtmftest.AddNoise(s.samples, l+3.01-15, rand.New(rand.NewPCG(uint64(i+1), 7)))
 		add(fmt.Sprintf("noise SNR 15 dB at %g dBm0", l), true, s)
 	}
 	{
 		s := digitsSignal(all, 50, 50, toneOpts{levelDBm0: -20, twistDB: -6})
-		addNoise(s.samples, -20+3.01-15, 9)
+		dtmftest.AddNoise(s.samples, -20+3.01-15, rand.New(rand.NewPCG(9, 7)))
 		add("noise SNR 15 dB, twist 6 dB", true, s)
 	}
 	for i, ms := range []float64{15, 19} {
 		s := digitsSignal(all, ms, 60, toneOpts{levelDBm0: -10})
-		addNoise(s.samples, -10+3.01-15, uint64(20+i))
+		dtmftest.AddNoise(s.samples, -10+3.01-15, rand.New(rand.NewPCG(uint64(20+i), 7)))
 		add(fmt.Sprintf("duration %g ms in noise SNR 15 dB", ms), false, s)
 	}
 	{
 		s := digitsSignal(all, 40, 40, toneOpts{levelDBm0: -20, twistDB: 4})
-		addNoise(s.samples, -20+3.01-15, 31)
+		dtmftest.AddNoise(s.samples, -20+3.01-15, rand.New(rand.NewPCG(31, 7)))
 		add("duration 40 ms, gap 40 ms, reverse twist 4 dB, noise SNR 15 dB", true, s)
 	}
 	{
 		x := make([]int16, 8000*10)
-		addNoise(x, -10, 3)
+		dtmftest.AddNoise(x, -10, rand.New(rand.NewPCG(3, 7)))
 		add("white noise alone", false, &signal{samples: x})
 	}
 	// Dial tone: alone it gives nothing (ITU-T E.180: 425 Hz; North America 350+440 Hz;
 	// busy 480+620 Hz; UK 350+450 Hz).
 	for _, dt := range [][]float64{{425}, {350, 440}, {480, 620}, {350, 450}, {400, 450}} {
 		x := make([]int16, 8000*5)
-		addTones(x, -10, dt...)
+		dtmftest.AddTones(x, -10, dt...)
 		add(fmt.Sprintf("dial tone %v Hz", dt), false, &signal{samples: x})
 	}
 	{
 		s := digitsSignal(all, 50, 50, nominal)
-		addTones(s.samples, -26, 350, 440)
+		dtmftest.AddTones(s.samples, -26, 350, 440)
 		add("digits over dial tone 16 dB below", true, s)
 	}
 	return cs

@@ -2,9 +2,12 @@ package media
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/pion/rtp"
+
+	"github.com/hushpay/hushpay/internal/dtmf/dtmftest"
 )
 
 // benchChain measures one direction's chain per packet (no socket I/O: no remote is set).
@@ -23,7 +26,7 @@ func benchChain(b *testing.B, from LegID, secure bool) {
 		}
 	}
 	st := &stream{samples: make([]int16, 160*50), ptime: 160, ssrc: 1}
-	addNoise(st.samples, -40, nil)
+	dtmftest.AddNoise(st.samples, -40, rand.New(rand.NewPCG(1, 2)))
 	var pkts [][]byte
 	for i := 0; i < 50; i++ {
 		p := st.packet(i)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/hushpay/hushpay/internal/audio"
 	"github.com/hushpay/hushpay/internal/dtmf"
+	"github.com/hushpay/hushpay/internal/dtmf/dtmftest"
 )
 
 // The harness plays a customer phone and an agent phone over loopback UDP around a real
@@ -213,17 +214,6 @@ func (st *stream) packet(i int) *rtp.Packet {
 
 func (st *stream) packets() int { return len(st.samples) / st.ptime }
 
-// noise adds white noise at levelDBm0 (RMS).
-func addNoise(s []int16, levelDBm0 float64, r *rand.Rand) {
-	if r == nil {
-		r = rand.New(rand.NewPCG(1, 2))
-	}
-	rms := audio.SineAmplitude(levelDBm0) / math.Sqrt2
-	for i := range s {
-		s[i] = audio.Saturate(float64(s[i]) + r.NormFloat64()*rms)
-	}
-}
-
 // digitSpec is one key press placed in a stream.
 type digitSpec struct {
 	digit    byte
@@ -247,7 +237,7 @@ func makeStream(t *testing.T, totalMS float64, ptimeMS int, noiseDBm0 float64, d
 		s = dtmf.AddTone(s, 8000, at, dn, tone)
 		st.placed = append(st.placed, dtmf.Placed{Digit: d.digit, Start: at, End: at + dn})
 	}
-	addNoise(s, noiseDBm0, rand.New(rand.NewPCG(seed, 7)))
+	dtmftest.AddNoise(s, noiseDBm0, rand.New(rand.NewPCG(seed, 7)))
 	st.samples = s[:n-n%st.ptime]
 	return st
 }
