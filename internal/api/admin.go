@@ -90,11 +90,7 @@ func (s *Server) handleCreateKey(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if req.Name == "" {
-		s.writeError(w, r, errf(http.StatusBadRequest, CodeInvalidRequest, "name is required"))
-		return
-	}
-	if err := validText("name", req.Name, 100); err != nil {
+	if err := requiredText("name", req.Name, 100); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -322,11 +318,7 @@ func (s *Server) handleCreateTenant(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if req.Name == "" {
-		s.writeError(w, r, errf(http.StatusBadRequest, CodeInvalidRequest, "name is required"))
-		return
-	}
-	if err := validText("name", req.Name, 200); err != nil {
+	if err := requiredText("name", req.Name, 200); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

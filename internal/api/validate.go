@@ -35,6 +35,14 @@ func validText(what, v string, max int) error {
 	return nil
 }
 
+// requiredText is validText for a field that must not be empty.
+func requiredText(what, v string, max int) error {
+	if v == "" {
+		return errf(http.StatusBadRequest, CodeInvalidRequest, what+" is required")
+	}
+	return validText(what, v, max)
+}
+
 // validURL checks a webhook URL: absolute http or https with a host.
 func validURL(what, v string) error {
 	u, err := url.Parse(v)
