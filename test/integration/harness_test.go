@@ -224,6 +224,14 @@ func (p *sipp) wait(d time.Duration) int {
 	}
 }
 
+// finish waits up to d for sipp to end and fails t unless it exited 0 (its scenario passed).
+func (p *sipp) finish(t *testing.T, who string, d time.Duration) {
+	t.Helper()
+	if code := p.wait(d); code != 0 {
+		t.Fatalf("sipp %s exit %d", who, code)
+	}
+}
+
 func tail(s string, n int) string {
 	if len(s) > n {
 		return s[len(s)-n:]

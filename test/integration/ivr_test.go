@@ -98,9 +98,7 @@ func TestSippIVRTransfer(t *testing.T) {
 		},
 	})
 	uac := sippUAC(t, ctx, n, "uac_refer.xml", 1, "-s", "pay")
-	if code := uac.wait(20 * time.Second); code != 0 {
-		t.Fatalf("sipp exit %d", code)
-	}
+	uac.finish(t, "uac", 20*time.Second)
 	if err := <-done; err != nil {
 		t.Fatalf("Transfer: %v", err)
 	}

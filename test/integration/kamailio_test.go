@@ -112,12 +112,8 @@ func TestKamailioDispatcher(t *testing.T) {
 	port := ports(10)
 	uac := startSipp(t, ctx, "-sf", scenario("uac_routed.xml"), "-i", "127.0.0.1", "-p", itoa(port), "-mp", itoa(port+2),
 		"-m", "4", "-r", "2", "-s", "5001", fmt.Sprintf("127.0.0.1:%d", kport))
-	if code := uac.wait(45 * time.Second); code != 0 {
-		t.Fatalf("sipp uac through kamailio exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
-	}
+	uac.finish(t, "uac through kamailio", 45*time.Second)
+	uas.finish(t, "uas", 10*time.Second)
 	n1.waitIdle(t, 5*time.Second)
 	n2.waitIdle(t, 5*time.Second)
 	total := 0

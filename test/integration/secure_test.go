@@ -91,12 +91,8 @@ func TestSippSecureDigits(t *testing.T) {
 	uac := startSippIn(t, ctx, dir, "-sf", scenario("uac_secure.xml"), "-i", "127.0.0.1", "-p", itoa(port),
 		"-mp", itoa(port+2), "-m", "1", "-s", "5001", n.addr)
 	sess := secureCall(t, ctx, n)
-	if code := uac.wait(40 * time.Second); code != 0 {
-		t.Fatalf("sipp uac exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d (an INFO reached the agent?)", code)
-	}
+	uac.finish(t, "uac", 40*time.Second)
+	uas.finish(t, "uas (an INFO reached the agent?)", 10*time.Second)
 	n.waitIdle(t, 5*time.Second)
 
 	got, err := n.svc.Get(ctx, "t1", sess.ID)
@@ -173,11 +169,7 @@ func TestSippCannotSecure(t *testing.T) {
 	if got, _ := n.reg.Get(c.ID); got.Secure {
 		t.Fatal("call shown secure")
 	}
-	if code := uac.wait(20 * time.Second); code != 0 {
-		t.Fatalf("sipp uac exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
-	}
+	uac.finish(t, "uac", 20*time.Second)
+	uas.finish(t, "uas", 10*time.Second)
 	n.waitIdle(t, 5*time.Second)
 }

@@ -32,126 +32,52 @@ func sippUAC(t *testing.T, ctx context.Context, n *node, scen string, calls int,
 	return startSipp(t, ctx, args...)
 }
 
-// TestSippCallHoldInfo: a call through Hushpay with the answer pointing at the relay (PCMU
-// and telephone-event only, G722 removed), hold and resume by re-INVITE, an INFO DTMF relayed
-// outside secure mode, BYE from the caller; nothing left behind.
-func TestSippCallHoldInfo(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	uasPort, uas := sippUAS(t, ctx, "uas.xml", 3)
-	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
-	uac := sippUAC(t, ctx, n, "uac.xml", 3, "-r", "1")
-	if code := uac.wait(40 * time.Second); code != 0 {
-		t.Fatalf("sipp uac exit %d", code)
+// TestSippScenarios runs calls from a sipp caller through a Hushpay node to a sipp PBX.
+// Each scenario file asserts what its side must see; every call must leave nothing behind.
+func TestSippScenarios(t *testing.T) {
+	tests := []struct {
+		name     string
+		uas, uac string // scenario files of the PBX and of the caller
+		calls    int
+		uacArgs  []string
+		edit     func(*config.SIP)
+		uacWait  time.Duration
+	}{
+		// The answer points at the relay (PCMU and telephone-event only, G722 removed), hold
+		// and resume by re-INVITE, an INFO DTMF relayed outside secure mode, BYE from the caller.
+		{name: "call hold info", uas: "uas.xml", uac: "uac.xml", calls: 3, uacArgs: []string{"-r", "1"}, uacWait: 40 * time.Second},
+		// The upstream's 486 and its Retry-After reach the caller.
+		{name: "reject", uas: "uas_reject.xml", uac: "uac_reject.xml", calls: 2, uacWait: 20 * time.Second},
+		// Early media (183 with SDP rewritten to the relay) reaches the caller, whose CANCEL
+		// reaches the upstream; both sides end with 487.
+		{name: "cancel", uas: "uas_ring.xml", uac: "uac_cancel.xml", calls: 2, uacWait: 20 * time.Second},
+		// BYE from the agent side reaches the caller.
+		{name: "agent hangs up", uas: "uas_bye.xml", uac: "uac_agent_bye.xml", calls: 2, uacWait: 20 * time.Second},
+		// A caller that never acknowledges the 200 OK is hung up on both sides after
+		// sip.ack_timeout.
+		{name: "no ack", uas: "uas.xml", uac: "uac_noack.xml", calls: 1, uacWait: 30 * time.Second,
+			edit: func(c *config.SIP) { c.AckTimeout = time.Second }},
+		// An upstream that rings forever is cancelled after sip.no_answer_timeout and the
+		// caller gets 408.
+		{name: "no answer", uas: "uas_ring.xml", uac: "uac_noanswer.xml", calls: 1, uacWait: 20 * time.Second,
+			edit: func(c *config.SIP) { c.NoAnswer = time.Second }},
+		// The upstream's 407 challenge reaches the caller, whose retried INVITE with
+		// Proxy-Authorization is forwarded and answered.
+		{name: "digest auth", uas: "uas_auth.xml", uac: "uac_auth.xml", calls: 1,
+			uacArgs: []string{"-au", "alice", "-ap", "secret"}, uacWait: 20 * time.Second},
 	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), tt.uacWait+20*time.Second)
+			defer cancel()
+			uasPort, uas := sippUAS(t, ctx, tt.uas, tt.calls)
+			n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort), edit: tt.edit})
+			uac := sippUAC(t, ctx, n, tt.uac, tt.calls, tt.uacArgs...)
+			uac.finish(t, "uac", tt.uacWait)
+			uas.finish(t, "uas", 10*time.Second)
+			n.waitIdle(t, 5*time.Second)
+		})
 	}
-	n.waitIdle(t, 5*time.Second)
-}
-
-// TestSippReject: the upstream's 486 and its Retry-After reach the caller; nothing is left.
-func TestSippReject(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	uasPort, uas := sippUAS(t, ctx, "uas_reject.xml", 2)
-	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
-	uac := sippUAC(t, ctx, n, "uac_reject.xml", 2)
-	if code := uac.wait(20 * time.Second); code != 0 {
-		t.Fatalf("sipp uac exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
-	}
-	n.waitIdle(t, 5*time.Second)
-}
-
-// TestSippCancel: early media (183 with SDP rewritten to the relay) reaches the caller, whose
-// CANCEL reaches the upstream; both sides end with 487 and the call's ports are freed.
-func TestSippCancel(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	uasPort, uas := sippUAS(t, ctx, "uas_ring.xml", 2)
-	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
-	uac := sippUAC(t, ctx, n, "uac_cancel.xml", 2)
-	if code := uac.wait(20 * time.Second); code != 0 {
-		t.Fatalf("sipp uac exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
-	}
-	n.waitIdle(t, 5*time.Second)
-}
-
-// TestSippAgentHangsUp: BYE from the agent side reaches the caller.
-func TestSippAgentHangsUp(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	uasPort, uas := sippUAS(t, ctx, "uas_bye.xml", 2)
-	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
-	uac := sippUAC(t, ctx, n, "uac_agent_bye.xml", 2)
-	if code := uac.wait(20 * time.Second); code != 0 {
-		t.Fatalf("sipp uac exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
-	}
-	n.waitIdle(t, 5*time.Second)
-}
-
-// TestSippNoAck: a caller that never acknowledges the 200 OK is hung up on both sides after
-// sip.ack_timeout.
-func TestSippNoAck(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
-	defer cancel()
-	uasPort, uas := sippUAS(t, ctx, "uas.xml", 1)
-	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort), edit: func(c *config.SIP) {
-		c.AckTimeout = time.Second
-	}})
-	uac := sippUAC(t, ctx, n, "uac_noack.xml", 1)
-	if code := uac.wait(30 * time.Second); code != 0 {
-		t.Fatalf("sipp uac exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
-	}
-	n.waitIdle(t, 5*time.Second)
-}
-
-// TestSippNoAnswer: an upstream that rings forever is cancelled after sip.no_answer_timeout
-// and the caller gets 408.
-func TestSippNoAnswer(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	uasPort, uas := sippUAS(t, ctx, "uas_ring.xml", 1)
-	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort), edit: func(c *config.SIP) {
-		c.NoAnswer = time.Second
-	}})
-	uac := sippUAC(t, ctx, n, "uac_noanswer.xml", 1)
-	if code := uac.wait(20 * time.Second); code != 0 {
-		t.Fatalf("sipp uac exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
-	}
-	n.waitIdle(t, 5*time.Second)
-}
-
-// TestSippDigestAuth: the upstream's 407 challenge reaches the caller, whose retried INVITE
-// with Proxy-Authorization is forwarded and answered.
-func TestSippDigestAuth(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	uasPort, uas := sippUAS(t, ctx, "uas_auth.xml", 1)
-	n := startNode(t, nodeOptions{upstream: "sip:127.0.0.1:" + itoa(uasPort)})
-	uac := sippUAC(t, ctx, n, "uac_auth.xml", 1, "-au", "alice", "-ap", "secret")
-	if code := uac.wait(20 * time.Second); code != 0 {
-		t.Fatalf("sipp uac exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
-	}
-	n.waitIdle(t, 5*time.Second)
 }
 
 // TestSippCallLimit: with sip.max_calls 1, a second call while one is up gets 503, and OPTIONS
@@ -166,15 +92,9 @@ func TestSippCallLimit(t *testing.T) {
 	long := sippUAC(t, ctx, n, "uac_long.xml", 1)
 	n.waitCall(t, 10*time.Second)
 	busy := sippUAC(t, ctx, n, "uac_503.xml", 1)
-	if code := busy.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uac (503) exit %d", code)
-	}
-	if code := long.wait(20 * time.Second); code != 0 {
-		t.Fatalf("sipp uac (long) exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
-	}
+	busy.finish(t, "uac (503)", 10*time.Second)
+	long.finish(t, "uac (long)", 20*time.Second)
+	uas.finish(t, "uas", 10*time.Second)
 	n.waitIdle(t, 5*time.Second)
 }
 
@@ -196,12 +116,8 @@ func TestSippUpdate(t *testing.T) {
 		}
 	})
 	uac := sippUAC(t, ctx, n, "uac_update.xml", 1)
-	if code := uac.wait(20 * time.Second); code != 0 {
-		t.Fatalf("sipp uac exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
-	}
+	uac.finish(t, "uac", 20*time.Second)
+	uas.finish(t, "uas", 10*time.Second)
 	select {
 	case <-held:
 	default:
@@ -224,12 +140,8 @@ func TestSippLateOffer(t *testing.T) {
 		}
 	})
 	uac := sippUAC(t, ctx, n, "uac_late.xml", 1)
-	if code := uac.wait(20 * time.Second); code != 0 {
-		t.Fatalf("sipp uac exit %d", code)
-	}
-	if code := uas.wait(10 * time.Second); code != 0 {
-		t.Fatalf("sipp uas exit %d", code)
-	}
+	uac.finish(t, "uac", 20*time.Second)
+	uas.finish(t, "uas", 10*time.Second)
 	n.waitIdle(t, 5*time.Second)
 	if !strings.Contains(n.logs.String(), `msg="sip: call ended"`) || !answered.Load() {
 		t.Fatal("late-offer call not answered")
