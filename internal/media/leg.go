@@ -2,6 +2,7 @@ package media
 
 import (
 	"net/netip"
+	"sync"
 	"sync/atomic"
 )
 
@@ -18,6 +19,10 @@ type Leg struct {
 	codecs     atomic.Pointer[codecTable]
 	remoteRTP  atomic.Pointer[netip.AddrPort]
 	remoteRTCP atomic.Pointer[netip.AddrPort]
+
+	// What the peer last declared (its SDP), guarded by sdpMu: SetRemote callers only.
+	sdpMu           sync.Mutex
+	sdpRTP, sdpRTCP netip.AddrPort
 
 	// Latching state, owned by the socket goroutines.
 	latchedRTP, latchedRTCP bool
@@ -47,7 +52,9 @@ func (l *Leg) RTCPMux() bool { return l.rtcpSock == nil }
 
 // SetRemote sets where the peer wants media (from its SDP). With latching on, the relay
 // switches to the address packets really come from once they arrive. A zero rtcp address
-// means the RTP port plus one (or the RTP address with rtcp-mux).
+// means the RTP port plus one (or the RTP address with rtcp-mux). Declaring the same
+// addresses again (every re-INVITE for hold and resume repeats them) changes nothing, so
+// the latch on where packets really come from (symmetric RTP behind NAT) survives it.
 func (l *Leg) SetRemote(rtp, rtcpAddr netip.AddrPort) {
 	rtp = unmap(rtp)
 	if !rtcpAddr.IsValid() {
@@ -57,6 +64,12 @@ func (l *Leg) SetRemote(rtp, rtcpAddr netip.AddrPort) {
 		}
 	}
 	rtcpAddr = unmap(rtcpAddr)
+	l.sdpMu.Lock()
+	defer l.sdpMu.Unlock()
+	if rtp == l.sdpRTP && rtcpAddr == l.sdpRTCP {
+		return
+	}
+	l.sdpRTP, l.sdpRTCP = rtp, rtcpAddr
 	l.remoteRTP.Store(&rtp)
 	l.remoteRTCP.Store(&rtcpAddr)
 }

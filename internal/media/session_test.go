@@ -206,6 +206,17 @@ func TestLatching(t *testing.T) {
 	if c.s.Stats().AgentToCustomer.Foreign != 1 || c.s.Leg(Agent).Remote() != c.agent.addr() {
 		t.Fatalf("intruder not ignored: %+v remote %v", c.s.Stats().AgentToCustomer, c.s.Leg(Agent).Remote())
 	}
+	// A re-INVITE (hold, resume) declares the same address again: the latch survives.
+	c.s.Leg(Agent).SetRemote(netip.MustParseAddrPort("127.0.0.1:9"), netip.AddrPort{})
+	if got := c.s.Leg(Agent).Remote(); got != c.agent.addr() {
+		t.Fatalf("re-declaring the same address dropped the latch: remote %v, want %v", got, c.agent.addr())
+	}
+	// A new address in the SDP is taken at once.
+	moved := netip.MustParseAddrPort("127.0.0.1:11")
+	c.s.Leg(Agent).SetRemote(moved, netip.AddrPort{})
+	if got := c.s.Leg(Agent).Remote(); got != moved {
+		t.Fatalf("remote %v after a new address in the SDP, want %v", got, moved)
+	}
 }
 
 // TestAgentDigitsOutsideSecure: the agent keys a call reference as tones, events and SIP

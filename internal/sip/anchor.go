@@ -66,17 +66,7 @@ func (s *Server) readSDP(c *call, from media.LegID, body []byte) (sdp.Result, er
 func (s *Server) applyLeg(c *call, from media.LegID, res sdp.Result) error {
 	l := c.ms.Leg(from)
 	if res.Remote.Port() != 0 && !res.Remote.Addr().IsUnspecified() {
-		// Only a changed address is handed to the relay: re-setting the same one (every
-		// re-INVITE for hold and resume repeats it) would drop the relay's latch on where the
-		// packets really come from (symmetric RTP behind NAT) and discard them as foreign
-		// until the latch timeout.
-		c.mu.Lock()
-		changed := c.sdpRemote[from] != res.Remote || c.sdpRTCP[from] != res.RemoteRTCP
-		c.sdpRemote[from], c.sdpRTCP[from] = res.Remote, res.RemoteRTCP
-		c.mu.Unlock()
-		if changed {
-			l.SetRemote(res.Remote, res.RemoteRTCP)
-		}
+		l.SetRemote(res.Remote, res.RemoteRTCP) // the same address again keeps the relay's latch
 	}
 	codecs := make([]media.Codec, 0, len(res.Codecs))
 	for _, k := range res.Codecs {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"net/netip"
 	"sync"
 	"time"
 
@@ -107,10 +106,8 @@ type call struct {
 	dcs          *sipgo.DialogClientSession
 	acked        chan struct{}
 	ackOnce      sync.Once
-	agentKeys    []byte            // agent digits outside secure mode, for the activation code
-	offerMux     bool              // the last offer seen on the customer leg carried rtcp-mux
-	sdpRemote    [2]netip.AddrPort // per media.LegID: the RTP address last signalled in SDP
-	sdpRTCP      [2]netip.AddrPort
+	agentKeys    []byte  // agent digits outside secure mode, for the activation code
+	offerMux     bool    // the last offer seen on the customer leg carried rtcp-mux
 	uas          *UASLeg // set for a leg Hushpay answers itself (IVR, conference)
 	capturing    bool    // conference leg: keys go to the payment service, not the flow
 	captured     chan struct{}
