@@ -19,7 +19,7 @@ var knownBrands = []string{"visa", "mastercard", "amex", "discover", "diners", "
 
 func (c *Capture) validate() error {
 	if c.Terminator != "#" && c.Terminator != "*" {
-		return errorf("terminator %q: want # or *", c.Terminator)
+		return fmt.Errorf("terminator %q: want # or *", c.Terminator)
 	}
 	if c.Timeout < time.Second || c.Timeout > 10*time.Minute {
 		return fmt.Errorf("timeout %v: want 1s to 10m", c.Timeout)

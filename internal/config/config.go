@@ -334,5 +334,3 @@ func Markdown() string {
 	}
 	return b.String()
 }
-
-func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }

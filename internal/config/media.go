@@ -44,7 +44,7 @@ func (m *Media) validate() error {
 		}
 	}
 	if m.LatchTimeout <= 0 {
-		return errorf("latch_timeout %s: want > 0", m.LatchTimeout)
+		return fmt.Errorf("latch_timeout %s: want > 0", m.LatchTimeout)
 	}
 	return m.Mask.validate()
 }
@@ -53,25 +53,25 @@ func (m *Mask) validate() error {
 	switch m.Mode {
 	case "tone", "digit", "silence", "noise":
 	default:
-		return errorf("mask.mode %q: want tone, digit, silence or noise", m.Mode)
+		return fmt.Errorf("mask.mode %q: want tone, digit, silence or noise", m.Mode)
 	}
 	if m.ToneHz < 100 || m.ToneHz > 3400 {
-		return errorf("mask.tone_hz %g: want 100-3400", m.ToneHz)
+		return fmt.Errorf("mask.tone_hz %g: want 100-3400", m.ToneHz)
 	}
 	if m.LevelDBm0 > 0 || m.LevelDBm0 < -60 {
-		return errorf("mask.level_dbm0 %g: want -60 to 0", m.LevelDBm0)
+		return fmt.Errorf("mask.level_dbm0 %g: want -60 to 0", m.LevelDBm0)
 	}
 	if m.Digit != "#" && m.Digit != "0" && m.Digit != "1" {
-		return errorf("mask.digit %q: want #, 0 or 1", m.Digit)
+		return fmt.Errorf("mask.digit %q: want #, 0 or 1", m.Digit)
 	}
 	if m.Delay < 0 || m.Delay > 30*time.Millisecond {
-		return errorf("mask.delay %s: want 0-30ms", m.Delay)
+		return fmt.Errorf("mask.delay %s: want 0-30ms", m.Delay)
 	}
 	if m.MaxLag < 20*time.Millisecond {
-		return errorf("mask.max_lag %s: want >= 20ms", m.MaxLag)
+		return fmt.Errorf("mask.max_lag %s: want >= 20ms", m.MaxLag)
 	}
 	if m.FailHold < 0 || m.DrainTimeout < 0 {
-		return errorf("mask.fail_hold and mask.drain_timeout must not be negative")
+		return fmt.Errorf("mask.fail_hold and mask.drain_timeout must not be negative")
 	}
 	return nil
 }

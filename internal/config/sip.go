@@ -50,7 +50,7 @@ func (s *SIP) validate() error {
 		return fmt.Errorf("listen %q: %w", s.Listen, err)
 	}
 	if (s.TLSCert == "") != (s.TLSKey == "") {
-		return errorf("tls_cert and tls_key must be set together")
+		return fmt.Errorf("tls_cert and tls_key must be set together")
 	}
 	if s.TLSCert != "" {
 		if _, _, err := net.SplitHostPort(s.TLSListen); err != nil {
@@ -63,37 +63,37 @@ func (s *SIP) validate() error {
 		}
 	}
 	if s.Upstream != "" && !validSIPURI(s.Upstream) {
-		return errorf("upstream %q: want a sip: or sips: URI with a host", s.Upstream)
+		return fmt.Errorf("upstream %q: want a sip: or sips: URI with a host", s.Upstream)
 	}
 	for i, r := range s.Routes {
 		if !validSIPURI(r.Upstream) {
-			return errorf("routes[%d].upstream %q: want a sip: or sips: URI with a host", i, r.Upstream)
+			return fmt.Errorf("routes[%d].upstream %q: want a sip: or sips: URI with a host", i, r.Upstream)
 		}
 		if r.Source != "" {
 			if _, err := netip.ParsePrefix(r.Source); err != nil {
 				if _, err := netip.ParseAddr(r.Source); err != nil {
-					return errorf("routes[%d].source %q: want an IP address or CIDR prefix", i, r.Source)
+					return fmt.Errorf("routes[%d].source %q: want an IP address or CIDR prefix", i, r.Source)
 				}
 			}
 		}
 	}
 	if s.MaxCalls < 1 {
-		return errorf("max_calls %d: want >= 1", s.MaxCalls)
+		return fmt.Errorf("max_calls %d: want >= 1", s.MaxCalls)
 	}
 	if s.NoAnswer < time.Second || s.AckTimeout < time.Second {
-		return errorf("no_answer_timeout and ack_timeout: want >= 1s")
+		return fmt.Errorf("no_answer_timeout and ack_timeout: want >= 1s")
 	}
 	if s.Conference.Terminator != "#" && s.Conference.Terminator != "*" {
-		return errorf("conference.terminator %q: want # or *", s.Conference.Terminator)
+		return fmt.Errorf("conference.terminator %q: want # or *", s.Conference.Terminator)
 	}
 	if s.Conference.Tenant == "" {
-		return errorf("conference.tenant: want a tenant ID")
+		return fmt.Errorf("conference.tenant: want a tenant ID")
 	}
 	if s.Conference.Timeout <= 0 || s.Conference.MaxWait <= 0 {
-		return errorf("conference.timeout and conference.max_wait: want > 0")
+		return fmt.Errorf("conference.timeout and conference.max_wait: want > 0")
 	}
 	if strings.Trim(s.ActivationCode, "0123456789*#") != "" || len(s.ActivationCode) > 16 {
-		return errorf("activation_code: want up to 16 keypad digits (0-9, *, #)")
+		return fmt.Errorf("activation_code: want up to 16 keypad digits (0-9, *, #)")
 	}
 	return nil
 }
