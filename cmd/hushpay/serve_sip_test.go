@@ -9,7 +9,6 @@ import (
 	"net"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/hushpay/hushpay/internal/api"
 	"github.com/hushpay/hushpay/internal/config"
@@ -38,27 +37,8 @@ func TestStartSIP(t *testing.T) {
 	}
 	defer stop()
 
-	c, err := net.Dial("udp", cfg.SIP.Listen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	la := c.LocalAddr().String()
-	req := "OPTIONS sip:hushpay@" + cfg.SIP.Listen + " SIP/2.0\r\n" +
-		"Via: SIP/2.0/UDP " + la + ";branch=z9hG4bK-opt-1\r\n" +
-		"From: <sip:lb@" + la + ">;tag=1\r\nTo: <sip:hushpay@" + cfg.SIP.Listen + ">\r\n" +
-		"Call-ID: opt-1@test\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
-	if _, err := c.Write([]byte(req)); err != nil {
-		t.Fatal(err)
-	}
-	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	buf := make([]byte, 4096)
-	n, err := c.Read(buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := string(buf[:n]); !strings.HasPrefix(got, "SIP/2.0 200 OK") || !strings.Contains(got, "Allow:") {
-		t.Fatalf("OPTIONS answer:\n%s", got)
+	if got := sipOptions(t, cfg.SIP.Listen); !strings.Contains(got, "Allow:") {
+		t.Fatalf("OPTIONS answer without Allow:\n%s", got)
 	}
 
 	cc := callController{reg}

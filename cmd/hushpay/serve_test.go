@@ -130,9 +130,9 @@ func waitWelcome(t *testing.T, out *logtest.Buffer) (addr, key string) {
 	return "", ""
 }
 
-// sipOptions checks that the node answers a SIP OPTIONS ping over UDP, as a load balancer
-// or an SBC sends it.
-func sipOptions(t *testing.T, addr string) {
+// sipOptions sends a SIP OPTIONS ping over UDP to addr, as a load balancer or an SBC does,
+// fails t unless the answer is 200 OK, and returns the answer.
+func sipOptions(t *testing.T, addr string) string {
 	t.Helper()
 	c, err := net.Dial("udp", addr)
 	if err != nil {
@@ -140,10 +140,10 @@ func sipOptions(t *testing.T, addr string) {
 	}
 	defer c.Close()
 	local := c.LocalAddr().String()
-	req := "OPTIONS sip:" + addr + " SIP/2.0\r\n" +
-		"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-serve-test\r\n" +
-		"Max-Forwards: 70\r\nFrom: <sip:probe@127.0.0.1>;tag=1\r\nTo: <sip:" + addr + ">\r\n" +
-		"Call-ID: serve-test-options\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
+	req := "OPTIONS sip:hushpay@" + addr + " SIP/2.0\r\n" +
+		"Via: SIP/2.0/UDP " + local + ";branch=z9hG4bK-options-probe\r\n" +
+		"Max-Forwards: 70\r\nFrom: <sip:probe@" + local + ">;tag=1\r\nTo: <sip:hushpay@" + addr + ">\r\n" +
+		"Call-ID: options-probe@test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"
 	if _, err := c.Write([]byte(req)); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +153,9 @@ func sipOptions(t *testing.T, addr string) {
 	if err != nil {
 		t.Fatalf("no answer to SIP OPTIONS on %s: %v", addr, err)
 	}
-	if !strings.HasPrefix(string(buf[:n]), "SIP/2.0 200") {
-		t.Fatalf("SIP OPTIONS answer: %.80q", buf[:n])
+	got := string(buf[:n])
+	if !strings.HasPrefix(got, "SIP/2.0 200 OK") {
+		t.Fatalf("SIP OPTIONS answer:\n%s", got)
 	}
+	return got
 }
