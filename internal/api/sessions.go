@@ -165,14 +165,8 @@ func (s *Server) handleCreateSession(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleGetSession(w http.ResponseWriter, r *http.Request) {
-	svc, err := s.payments()
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	id := r.PathValue("id")
-	if err := validID("id", id); err != nil {
-		s.writeError(w, r, err)
+	svc, id, ok := s.sessionTarget(w, r)
+	if !ok {
 		return
 	}
 	sess, err := svc.Get(r.Context(), principal(r).TenantID, id)
@@ -287,18 +281,28 @@ type CancelRequest struct {
 	Reason string `json:"reason"`
 }
 
-// sessionAction runs one action on a session and answers with the session. body, when not
-// nil, receives the request body; check validates it.
-func (s *Server) sessionAction(w http.ResponseWriter, r *http.Request, audit string, body any, check func() (string, error),
-	do func(ctx context.Context, svc Payments, tenant, id string) (*payment.Session, error)) {
+// sessionTarget returns the payment service and the session ID of the request's path, or
+// answers with the error and returns false.
+func (s *Server) sessionTarget(w http.ResponseWriter, r *http.Request) (Payments, string, bool) {
 	svc, err := s.payments()
 	if err != nil {
 		s.writeError(w, r, err)
-		return
+		return nil, "", false
 	}
 	id := r.PathValue("id")
 	if err := validID("id", id); err != nil {
 		s.writeError(w, r, err)
+		return nil, "", false
+	}
+	return svc, id, true
+}
+
+// sessionAction runs one action on a session and answers with the session. body, when not
+// nil, receives the request body; check validates it.
+func (s *Server) sessionAction(w http.ResponseWriter, r *http.Request, audit string, body any, check func() (string, error),
+	do func(ctx context.Context, svc Payments, tenant, id string) (*payment.Session, error)) {
+	svc, id, ok := s.sessionTarget(w, r)
+	if !ok {
 		return
 	}
 	if body == nil {
@@ -310,6 +314,7 @@ func (s *Server) sessionAction(w http.ResponseWriter, r *http.Request, audit str
 	}
 	detail := ""
 	if check != nil {
+		var err error
 		if detail, err = check(); err != nil {
 			s.writeError(w, r, err)
 			return
